@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Entry of every command (npm start, check, bench, …). The launcher is
+// TypeScript: esbuild (already a dependency of the stack) compiles it in
+// milliseconds, so no separate build step and no POSIX shell are needed.
+import { build } from "esbuild";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const outfile = path.join(root, ".build", "aios.mjs");
+
+await build({
+  entryPoints: [path.join(root, "launcher", "main.ts")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  packages: "external",
+  sourcemap: "inline",
+  logLevel: "error",
+});
+const { main } = await import(pathToFileURL(outfile).href);
+process.exitCode = await main(process.argv.slice(2), root);

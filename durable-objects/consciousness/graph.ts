@@ -1,0 +1,349 @@
+/**
+ * The nine operations of the MCP reference memory server over SQLite, with
+ * its semantics (duplicates skipped, cascading deletes, unknown entity is an
+ * error), plus namespaces and replication metadata on every row.
+ */
+import type { Entity, Graph, GraphRequest, Outcome, Relation } from "../../lib/graph-types";
+import { all, one } from "../../lib/sql";
+
+/** Stamps one row change: a fresh sequence number of this cell and the operation's clock. */
+export interface Stamp {
+  hlc: string;
+  origin: string;
+  oseq: number;
+}
+export type Stamper = () => Stamp;
+
+const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+
+export class GraphStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  namespaceExists(ns: string): boolean {
+    return (
+      one(this.sql, "SELECT 1 AS x FROM entities WHERE ns = ? LIMIT 1", ns) !== undefined ||
+      one(this.sql, "SELECT 1 AS x FROM relations WHERE ns = ? LIMIT 1", ns) !== undefined
+    );
+  }
+
+  namespaces(): string[] {
+    return all<{ ns: string }>(this.sql, "SELECT DISTINCT ns FROM entities WHERE deleted = 0 ORDER BY ns").map((r) => r.ns);
+  }
+
+  private liveEntity(ns: string, name: string) {
+    return one<{ rowid: number; deleted: number }>(this.sql, "SELECT rowid, deleted FROM entities WHERE ns = ? AND name = ?", ns, name);
+  }
+
+  private liveContents(ns: string, entity: string): Set<string> {
+    return new Set(
+      all<{ content: string }>(this.sql, "SELECT content FROM observations WHERE ns = ? AND entity = ? AND removed = 0", ns, entity).map(
+        (r) => r.content,
+      ),
+    );
+  }
+
+  private insertObservation(ns: string, entity: string, content: string, s: Stamp): void {
+    const row = one<{ rowid: number }>(
+      this.sql,
+      `INSERT INTO observations (tag, ns, entity, content, added_hlc, removed, hlc, origin, oseq)
+       VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING rowid`,
+      `${s.origin}:${s.oseq}`,
+      ns,
+      entity,
+      content,
+      s.hlc,
+      s.hlc,
+      s.origin,
+      s.oseq,
+    )!;
+    this.sql.exec("INSERT INTO observations_fts (rowid, body) VALUES (?, ?)", row.rowid, content);
+  }
+
+  private removeObservations(where: string, params: SqlStorageValue[], stamp: Stamper): number {
+    const rows = all<{ rowid: number }>(this.sql, `SELECT rowid FROM observations WHERE removed = 0 AND ${where}`, ...params);
+    for (const r of rows) {
+      const s = stamp();
+      this.sql.exec("UPDATE observations SET removed = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?", s.hlc, s.origin, s.oseq, r.rowid);
+      this.sql.exec("DELETE FROM observations_fts WHERE rowid = ?", r.rowid);
+    }
+    return rows.length;
+  }
+
+  createEntities(req: GraphRequest<"create_entities">, stamp: Stamper): Outcome<Entity[]> {
+    const created: Entity[] = [];
+    const seen = new Set<string>();
+    for (const e of req.entities) {
+      if (seen.has(e.name)) continue;
+      seen.add(e.name);
+      const existing = this.liveEntity(req.namespace, e.name);
+      if (existing && !existing.deleted) continue;
+      const s = stamp();
+      const row = one<{ rowid: number }>(
+        this.sql,
+        `INSERT INTO entities (ns, name, entity_type, deleted, hlc, origin, oseq) VALUES (?, ?, ?, 0, ?, ?, ?)
+         ON CONFLICT (ns, name) DO UPDATE SET entity_type = excluded.entity_type, deleted = 0,
+           hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq
+         RETURNING rowid`,
+        req.namespace,
+        e.name,
+        e.entityType,
+        s.hlc,
+        s.origin,
+        s.oseq,
+      )!;
+      this.sql.exec("INSERT INTO entities_fts (rowid, name, type) VALUES (?, ?, ?)", row.rowid, e.name, e.entityType);
+      const observations = [...new Set(e.observations)];
+      for (const content of observations) this.insertObservation(req.namespace, e.name, content, stamp());
+      created.push({ name: e.name, entityType: e.entityType, observations });
+    }
+    return ok(created);
+  }
+
+  createRelations(req: GraphRequest<"create_relations">, stamp: Stamper): Outcome<Relation[]> {
+    const created: Relation[] = [];
+    for (const r of req.relations) {
+      const existing = one<{ deleted: number }>(
+        this.sql,
+        "SELECT deleted FROM relations WHERE ns = ? AND from_entity = ? AND to_entity = ? AND relation_type = ?",
+        req.namespace,
+        r.from,
+        r.to,
+        r.relationType,
+      );
+      if (existing && !existing.deleted) continue;
+      const s = stamp();
+      this.sql.exec(
+        `INSERT INTO relations (ns, from_entity, to_entity, relation_type, deleted, hlc, origin, oseq) VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+         ON CONFLICT (ns, from_entity, to_entity, relation_type) DO UPDATE SET deleted = 0,
+           hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq`,
+        req.namespace,
+        r.from,
+        r.to,
+        r.relationType,
+        s.hlc,
+        s.origin,
+        s.oseq,
+      );
+      created.push({ from: r.from, to: r.to, relationType: r.relationType });
+    }
+    return ok(created);
+  }
+
+  addObservations(
+    req: GraphRequest<"add_observations">,
+    stamp: Stamper,
+  ): Outcome<{ entityName: string; addedObservations: string[] }[]> {
+    for (const o of req.observations) {
+      const e = this.liveEntity(req.namespace, o.entityName);
+      if (!e || e.deleted) return { ok: false, status: 404, error: `Entity with name ${o.entityName} not found` };
+    }
+    const results = req.observations.map((o) => {
+      const present = this.liveContents(req.namespace, o.entityName);
+      const added: string[] = [];
+      for (const content of o.contents) {
+        if (present.has(content)) continue;
+        present.add(content);
+        this.insertObservation(req.namespace, o.entityName, content, stamp());
+        added.push(content);
+      }
+      return { entityName: o.entityName, addedObservations: added };
+    });
+    return ok(results);
+  }
+
+  deleteEntities(req: GraphRequest<"delete_entities">, stamp: Stamper): Outcome<{ deleted: string[] }> {
+    if (!this.namespaceExists(req.namespace)) return unknownNamespace(req.namespace);
+    const deleted: string[] = [];
+    for (const name of new Set(req.entityNames)) {
+      const e = this.liveEntity(req.namespace, name);
+      if (!e || e.deleted) continue;
+      const s = stamp();
+      this.sql.exec("UPDATE entities SET deleted = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?", s.hlc, s.origin, s.oseq, e.rowid);
+      this.sql.exec("DELETE FROM entities_fts WHERE rowid = ?", e.rowid);
+      this.removeObservations("ns = ? AND entity = ?", [req.namespace, name], stamp);
+      const rels = all<{ rowid: number }>(
+        this.sql,
+        "SELECT rowid FROM relations WHERE ns = ? AND deleted = 0 AND (from_entity = ? OR to_entity = ?)",
+        req.namespace,
+        name,
+        name,
+      );
+      for (const r of rels) this.tombstoneRelation(r.rowid, stamp());
+      deleted.push(name);
+    }
+    return ok({ deleted });
+  }
+
+  private tombstoneRelation(rowid: number, s: Stamp): void {
+    this.sql.exec("UPDATE relations SET deleted = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?", s.hlc, s.origin, s.oseq, rowid);
+  }
+
+  deleteObservations(req: GraphRequest<"delete_observations">, stamp: Stamper): Outcome<{ removed: number }> {
+    if (!this.namespaceExists(req.namespace)) return unknownNamespace(req.namespace);
+    let removed = 0;
+    for (const d of req.deletions) {
+      if (d.observations.length === 0) continue;
+      removed += this.removeObservations(
+        "ns = ? AND entity = ? AND content IN (SELECT value FROM json_each(?))",
+        [req.namespace, d.entityName, JSON.stringify(d.observations)],
+        stamp,
+      );
+    }
+    return ok({ removed });
+  }
+
+  deleteRelations(req: GraphRequest<"delete_relations">, stamp: Stamper): Outcome<{ removed: number }> {
+    if (!this.namespaceExists(req.namespace)) return unknownNamespace(req.namespace);
+    let removed = 0;
+    for (const r of req.relations) {
+      const row = one<{ rowid: number }>(
+        this.sql,
+        "SELECT rowid FROM relations WHERE ns = ? AND from_entity = ? AND to_entity = ? AND relation_type = ? AND deleted = 0",
+        req.namespace,
+        r.from,
+        r.to,
+        r.relationType,
+      );
+      if (!row) continue;
+      this.tombstoneRelation(row.rowid, stamp());
+      removed++;
+    }
+    return ok({ removed });
+  }
+
+  readGraph(ns: string): Graph {
+    const entities = all<{ name: string; entity_type: string }>(
+      this.sql,
+      "SELECT name, entity_type FROM entities WHERE ns = ? AND deleted = 0 ORDER BY rowid",
+      ns,
+    );
+    const observations = new Map<string, string[]>();
+    for (const o of all<{ entity: string; content: string }>(
+      this.sql,
+      `SELECT entity, content FROM observations WHERE ns = ? AND removed = 0 ORDER BY added_hlc, tag`,
+      ns,
+    )) {
+      pushUnique(observations, o.entity, o.content);
+    }
+    const relations = all<{ from_entity: string; to_entity: string; relation_type: string }>(
+      this.sql,
+      "SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0 ORDER BY rowid",
+      ns,
+    );
+    return {
+      entities: entities.map((e) => ({ name: e.name, entityType: e.entity_type, observations: observations.get(e.name) ?? [] })),
+      relations: relations.map(toRelation),
+    };
+  }
+
+  /** The named live entities with their observations, and every relation touching one of them. */
+  subgraph(ns: string, names: string[]): Graph {
+    if (names.length === 0) return { entities: [], relations: [] };
+    const list = JSON.stringify(names);
+    const rows = all<{ name: string; entity_type: string }>(
+      this.sql,
+      "SELECT name, entity_type FROM entities WHERE ns = ? AND deleted = 0 AND name IN (SELECT value FROM json_each(?))",
+      ns,
+      list,
+    );
+    const order = new Map(names.map((n, i) => [n, i]));
+    rows.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+    const observations = new Map<string, string[]>();
+    for (const o of all<{ entity: string; content: string }>(
+      this.sql,
+      `SELECT entity, content FROM observations
+       WHERE ns = ? AND removed = 0 AND entity IN (SELECT value FROM json_each(?)) ORDER BY added_hlc, tag`,
+      ns,
+      list,
+    )) {
+      pushUnique(observations, o.entity, o.content);
+    }
+    const relations = all<{ from_entity: string; to_entity: string; relation_type: string }>(
+      this.sql,
+      `SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0
+       AND (from_entity IN (SELECT value FROM json_each(?2)) OR to_entity IN (SELECT value FROM json_each(?2)))
+       ORDER BY rowid`,
+      ns,
+      list,
+    );
+    return {
+      entities: rows.map((e) => ({ name: e.name, entityType: e.entity_type, observations: observations.get(e.name) ?? [] })),
+      relations: relations.map(toRelation),
+    };
+  }
+
+  openNodes(req: GraphRequest<"open_nodes">): Graph {
+    return this.subgraph(req.namespace, [...new Set(req.names)]);
+  }
+
+  /**
+   * Case-insensitive substring search over names, types and observations (the
+   * reference server's semantics), ranked by FTS5 bm25 over a trigram index.
+   */
+  searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: { name: string; score: number }[] } {
+    const ranked = [...req.query].length >= 3 ? this.searchFts(req) : this.searchScan(req);
+    const graph = this.subgraph(
+      req.namespace,
+      ranked.map((r) => r.name),
+    );
+    return { ...graph, ranked };
+  }
+
+  private searchFts(req: GraphRequest<"search_nodes">): { name: string; score: number }[] {
+    const phrase = `"${req.query.replace(/"/g, '""')}"`;
+    return all<{ name: string; score: number }>(
+      this.sql,
+      `WITH hits AS (
+         SELECT e.name AS name, bm25(entities_fts) AS score
+           FROM entities_fts JOIN entities e ON e.rowid = entities_fts.rowid
+          WHERE entities_fts MATCH ?1 AND e.ns = ?2 AND e.deleted = 0
+         UNION ALL
+         SELECT o.entity AS name, bm25(observations_fts) AS score
+           FROM observations_fts JOIN observations o ON o.rowid = observations_fts.rowid
+          WHERE observations_fts MATCH ?1 AND o.ns = ?2 AND o.removed = 0)
+       SELECT h.name AS name, min(h.score) AS score FROM hits h
+         JOIN entities e ON e.ns = ?2 AND e.name = h.name AND e.deleted = 0
+        GROUP BY h.name ORDER BY score, h.name LIMIT ?3`,
+      phrase,
+      req.namespace,
+      req.limit,
+    );
+  }
+
+  private searchScan(req: GraphRequest<"search_nodes">): { name: string; score: number }[] {
+    const q = req.query.toLowerCase();
+    return all<{ name: string; score: number }>(
+      this.sql,
+      `SELECT e.name AS name, 0 AS score FROM entities e
+        WHERE e.ns = ?1 AND e.deleted = 0 AND (
+          instr(lower(e.name), ?2) > 0 OR instr(lower(e.entity_type), ?2) > 0 OR EXISTS (
+            SELECT 1 FROM observations o WHERE o.ns = ?1 AND o.entity = e.name AND o.removed = 0 AND instr(lower(o.content), ?2) > 0))
+        ORDER BY e.name LIMIT ?3`,
+      req.namespace,
+      q,
+      req.limit,
+    );
+  }
+
+  counts(): { entities: number; observations: number; relations: number } {
+    return {
+      entities: one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM entities WHERE deleted = 0")!.n,
+      observations: one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM observations WHERE removed = 0")!.n,
+      relations: one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM relations WHERE deleted = 0")!.n,
+    };
+  }
+}
+
+function unknownNamespace(ns: string): Outcome<never> {
+  return { ok: false, status: 404, error: `unknown namespace "${ns}"` };
+}
+
+function pushUnique(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
+
+function toRelation(r: { from_entity: string; to_entity: string; relation_type: string }): Relation {
+  return { from: r.from_entity, to: r.to_entity, relationType: r.relation_type };
+}

@@ -1,0 +1,47 @@
+/**
+ * Storage of the consciousness state. Every replicated row carries the cell
+ * that wrote it (`origin`), that cell's write sequence (`oseq`, for version
+ * vectors) and a hybrid logical clock stamp (`hlc`, for last-writer-wins).
+ * Deletes are tombstones. Each observation is its own row: an element of an
+ * add-wins set, identified by a unique tag.
+ */
+export const MIGRATIONS = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE entities (
+     ns TEXT NOT NULL, name TEXT NOT NULL, entity_type TEXT NOT NULL,
+     deleted INTEGER NOT NULL DEFAULT 0,
+     hlc TEXT NOT NULL, origin TEXT NOT NULL, oseq INTEGER NOT NULL,
+     PRIMARY KEY (ns, name));
+   CREATE INDEX entities_origin ON entities (origin, oseq);
+   CREATE TABLE observations (
+     tag TEXT PRIMARY KEY,
+     ns TEXT NOT NULL, entity TEXT NOT NULL, content TEXT NOT NULL,
+     added_hlc TEXT NOT NULL,
+     removed INTEGER NOT NULL DEFAULT 0,
+     hlc TEXT NOT NULL, origin TEXT NOT NULL, oseq INTEGER NOT NULL);
+   CREATE INDEX observations_entity ON observations (ns, entity, removed);
+   CREATE INDEX observations_origin ON observations (origin, oseq);
+   CREATE TABLE relations (
+     ns TEXT NOT NULL, from_entity TEXT NOT NULL, to_entity TEXT NOT NULL, relation_type TEXT NOT NULL,
+     deleted INTEGER NOT NULL DEFAULT 0,
+     hlc TEXT NOT NULL, origin TEXT NOT NULL, oseq INTEGER NOT NULL,
+     PRIMARY KEY (ns, from_entity, to_entity, relation_type));
+   CREATE INDEX relations_to ON relations (ns, to_entity);
+   CREATE INDEX relations_origin ON relations (origin, oseq);
+   CREATE TABLE messages (
+     id TEXT PRIMARY KEY, from_cell TEXT NOT NULL, to_cell TEXT, message_type TEXT NOT NULL,
+     content TEXT NOT NULL, priority TEXT NOT NULL, metadata TEXT NOT NULL, created_at TEXT NOT NULL,
+     hlc TEXT NOT NULL, origin TEXT NOT NULL, oseq INTEGER NOT NULL);
+   CREATE INDEX messages_hlc ON messages (hlc);
+   CREATE INDEX messages_from ON messages (from_cell, hlc);
+   CREATE INDEX messages_origin ON messages (origin, oseq);
+   CREATE TABLE contexts (
+     cell_id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at TEXT NOT NULL,
+     hlc TEXT NOT NULL, origin TEXT NOT NULL, oseq INTEGER NOT NULL);
+   CREATE INDEX contexts_origin ON contexts (origin, oseq);
+   CREATE TABLE reported_levels (
+     reporter TEXT PRIMARY KEY, level REAL NOT NULL, source TEXT NOT NULL, reported_at TEXT NOT NULL);
+   CREATE TABLE activity (minute INTEGER PRIMARY KEY, writes INTEGER NOT NULL);
+   CREATE VIRTUAL TABLE entities_fts USING fts5 (name, type, tokenize = 'trigram');
+   CREATE VIRTUAL TABLE observations_fts USING fts5 (body, tokenize = 'trigram');`,
+];

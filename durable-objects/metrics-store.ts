@@ -1,0 +1,115 @@
+/**
+ * MetricsStore: the durable home of every counter and histogram, shared by all
+ * workers of a cell, so totals survive isolate and runtime restarts and
+ * Prometheus' rate() stays right.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { DURATION_BUCKETS, type MetricsBatch } from "../lib/metrics-buffer";
+import { Exposition } from "../lib/prom";
+import { all, migrate } from "../lib/sql";
+
+const MIGRATIONS = [
+  `CREATE TABLE requests (
+     service TEXT NOT NULL, route TEXT NOT NULL, status TEXT NOT NULL,
+     count INTEGER NOT NULL, sum REAL NOT NULL, buckets TEXT NOT NULL,
+     PRIMARY KEY (service, route, status))`,
+  `CREATE TABLE counters (
+     name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
+     PRIMARY KEY (name, labels))`,
+];
+
+/** Help text of the counters other parts of the stack add with `add()`. */
+export const COUNTER_HELP: Record<string, string> = {
+  aios_sync_rounds_total: "Sync rounds with a peer, by result.",
+  aios_sync_rows_total: "Rows moved by sync, by direction.",
+  aios_sync_bytes_total: "Bytes moved by sync, by direction.",
+  aios_runtime_restarts_total: "Times the launcher restarted the runtime.",
+};
+
+export interface CounterDelta {
+  name: string;
+  labels: Record<string, string>;
+  delta: number;
+}
+
+export class MetricsStore extends DurableObject {
+  constructor(ctx: DurableObjectState, env: object) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql, MIGRATIONS);
+    });
+  }
+
+  record(batch: MetricsBatch): void {
+    const sql = this.ctx.storage.sql;
+    for (const r of batch.requests) {
+      const row = sql
+        .exec<{ count: number; sum: number; buckets: string }>(
+          "SELECT count, sum, buckets FROM requests WHERE service = ? AND route = ? AND status = ?",
+          r.service,
+          r.route,
+          r.status,
+        )
+        .toArray()[0];
+      const buckets: number[] = row ? (JSON.parse(row.buckets) as number[]) : new Array<number>(r.buckets.length).fill(0);
+      r.buckets.forEach((n, i) => (buckets[i] = (buckets[i] ?? 0) + n));
+      sql.exec(
+        `INSERT INTO requests (service, route, status, count, sum, buckets) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (service, route, status) DO UPDATE SET count = excluded.count, sum = excluded.sum, buckets = excluded.buckets`,
+        r.service,
+        r.route,
+        r.status,
+        (row?.count ?? 0) + r.count,
+        (row?.sum ?? 0) + r.sum,
+        JSON.stringify(buckets),
+      );
+    }
+  }
+
+  add(deltas: CounterDelta[]): void {
+    for (const d of deltas) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO counters (name, labels, value) VALUES (?, ?, ?)
+         ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value`,
+        d.name,
+        JSON.stringify(sortKeys(d.labels)),
+        d.delta,
+      );
+    }
+  }
+
+  /** The stored counters and histograms, in exposition format. */
+  exposition(): string {
+    const sql = this.ctx.storage.sql;
+    const e = new Exposition();
+    e.declare("aios_http_requests_total", "counter", "HTTP requests answered, by service, route pattern and status.");
+    const requests = all<{ service: string; route: string; status: string; count: number; sum: number; buckets: string }>(
+      sql,
+      "SELECT * FROM requests ORDER BY service, route, status",
+    );
+    for (const r of requests) {
+      e.counter("aios_http_requests_total", "", { service: r.service, route: r.route, status: r.status }, r.count);
+    }
+    // The histogram is per service and route (status folded in), as operators query it.
+    const hist = new Map<string, { service: string; route: string; sum: number; buckets: number[] }>();
+    for (const r of requests) {
+      const key = `${r.service}\u0000${r.route}`;
+      const h = hist.get(key) ?? { service: r.service, route: r.route, sum: 0, buckets: [] };
+      (JSON.parse(r.buckets) as number[]).forEach((n, i) => (h.buckets[i] = (h.buckets[i] ?? 0) + n));
+      h.sum += r.sum;
+      hist.set(key, h);
+    }
+    e.declare("aios_http_request_duration_seconds", "histogram", "Time to answer HTTP requests, by service and route pattern.");
+    for (const h of hist.values()) {
+      e.histogram("aios_http_request_duration_seconds", "", { service: h.service, route: h.route }, DURATION_BUCKETS, h.buckets, h.sum);
+    }
+    for (const c of all<{ name: string; labels: string; value: number }>(sql, "SELECT * FROM counters ORDER BY name, labels")) {
+      e.counter(c.name, COUNTER_HELP[c.name] ?? c.name, JSON.parse(c.labels) as Record<string, string>, c.value);
+    }
+    return e.text();
+  }
+}
+
+function sortKeys(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,19 @@
+/** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench). */
+import { start } from "./start";
+import { check, deployDry } from "./tools";
+
+const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>> = {
+  start: (root) => start(root),
+  check: (root) => check(root),
+  "deploy-dry": (root) => deployDry(root),
+};
+
+export async function main(argv: string[], root: string): Promise<number> {
+  const [command = "start", ...rest] = argv;
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`aios: unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
+    return 2;
+  }
+  return run(root, rest);
+}

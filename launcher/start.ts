@@ -1,0 +1,208 @@
+/**
+ * `npm start`: validates the configuration, then runs the four workers of one
+ * cell in one workerd (Miniflare), on their own sockets, with state under
+ * AIOS_DATA_DIR. Restarts the runtime with backoff if it dies; SIGINT and
+ * SIGTERM stop it cleanly.
+ */
+import { Miniflare, NoOpLog } from "miniflare";
+import { mkdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { createInterface } from "node:readline";
+import { ConfigError, parseStackConfig, type StackConfig } from "../lib/config";
+import { createLogger, type Logger } from "../lib/log";
+import { loadEnv } from "./env-file";
+import { LogFiles } from "./logs";
+import { checkPorts, listeners } from "./ports";
+import { ensureApiToken } from "./token";
+import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
+
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+/** A runtime that stayed up this long resets the backoff. */
+const STABLE_MS = 60_000;
+
+export function gitBranch(root: string): string {
+  try {
+    const head = readFileSync(path.join(root, ".git", "HEAD"), "utf8").trim();
+    const m = /^ref: refs\/heads\/(.+)$/.exec(head);
+    return m ? m[1]! : head.slice(0, 12);
+  } catch {
+    return "unknown";
+  }
+}
+
+export function loadConfig(root: string): StackConfig {
+  const env = loadEnv(path.join(root, ".env"), process.env);
+  return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root) });
+}
+
+function workerVars(cfg: StackConfig, apiToken: string, startedAt: number): Record<string, string> {
+  const v: Record<string, string | undefined> = {
+    AIOS_CELL_ID: cfg.cellId,
+    AIOS_HOSTNAME: cfg.hostname,
+    AIOS_BRANCH: cfg.branch,
+    AIOS_LOG_LEVEL: cfg.logLevel,
+    AIOS_STARTED_AT: String(startedAt),
+    AIOS_API_TOKEN: apiToken,
+    AIOS_CLUSTER_SECRET: cfg.clusterSecret,
+    AIOS_NETWORK_PEERS: cfg.networkPeers.map((p) => p.url).join(","),
+    AIOS_DISCOVERY_SCAN: cfg.discoveryScan,
+    AIOS_CELL_PORT: String(cfg.ports.cell),
+    DISCOVERY_PORT: String(cfg.ports.discovery),
+    BRIDGE_PORT: String(cfg.ports.bridge),
+    AIOS_METRICS_PORT: String(cfg.ports.metrics),
+    AIOS_MODEL_URL: cfg.modelUrl,
+    AIOS_MODEL: cfg.model,
+    AIOS_MODEL_API_KEY: cfg.modelApiKey,
+    AIOS_PROMETHEUS_ADDR: cfg.prometheusAddr,
+  };
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
+}
+
+/** Copies the runtime's output into the logs: our workers already print JSON lines; anything else is wrapped. */
+function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: string) => void, cellId: string): void {
+  const rl = createInterface({ input: stream });
+  rl.on("line", (line) => {
+    if (!line.trim()) return;
+    if (line.startsWith("{")) {
+      try {
+        JSON.parse(line);
+        sink(line);
+        return;
+      } catch {
+        // not ours: wrap it below
+      }
+    }
+    sink(JSON.stringify({ time: new Date().toISOString(), level, service: "runtime", cell_id: cellId, msg: line }));
+  });
+}
+
+export async function start(root: string): Promise<number> {
+  let cfg: StackConfig;
+  try {
+    cfg = loadConfig(root);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`aios: configuration error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const dataDir = path.resolve(cfg.dataDir);
+  const logDir = path.resolve(cfg.logDir);
+  let files: LogFiles;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    files = new LogFiles(logDir);
+  } catch (e) {
+    console.error(`aios: configuration error: AIOS_DATA_DIR/AIOS_LOG_DIR: ${(e as Error).message}`);
+    return 2;
+  }
+  const write = (line: string) => {
+    console.log(line);
+    files.write(line);
+  };
+  const log = createLogger({ service: "launcher", cell_id: cfg.cellId }, cfg.logLevel, write);
+
+  const portProblem = await checkPorts(cfg);
+  if (portProblem) {
+    console.error(`aios: ${portProblem}`);
+    return 2;
+  }
+  const token = ensureApiToken(cfg.apiToken, dataDir);
+  if (token.file) {
+    log.info(token.created ? "generated an API token" : "using the API token kept in the data folder", { file: token.file });
+  }
+
+  const specs = readWorkerSpecs(root);
+  const scripts = await bundleWorkers(specs, path.join(dataDir, ".runtime"));
+  const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
+
+  let mf: Miniflare | undefined;
+  let stopping = false;
+  let attempt = 0;
+  let startedAt = 0;
+
+  const boot = async (): Promise<void> => {
+    startedAt = Date.now();
+    const vars = workerVars(cfg, token.token, startedAt);
+    const instance = new Miniflare({
+      host: "127.0.0.1",
+      port: 0,
+      log: new NoOpLog(),
+      durableObjectsPersist: path.join(dataDir, "durable-objects"),
+      handleRuntimeStdio(stdout, stderr) {
+        pipeRuntime(stdout, "info", write, cfg.cellId);
+        pipeRuntime(stderr, "error", write, cfg.cellId);
+        stdout.once("end", () => {
+          if (!stopping && mf === instance) void onRuntimeExit();
+        });
+      },
+      workers: specs.map((s) => workerOptions(s, scripts.get(s.service)!, vars, socketOf.get(s.service)!)),
+    });
+    mf = instance;
+    takeOverSignals();
+    await instance.ready;
+  };
+
+  const onRuntimeExit = async (): Promise<void> => {
+    const old = mf;
+    mf = undefined;
+    const uptime = Date.now() - startedAt;
+    if (uptime > STABLE_MS) attempt = 0;
+    const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
+    attempt++;
+    log.warn("runtime exited unexpectedly; restarting", { uptime_ms: uptime, restart_in_ms: delay, attempt });
+    await old?.dispose().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, delay));
+    if (stopping) return;
+    try {
+      await boot();
+      log.info("runtime restarted", { attempt, ms: Date.now() - startedAt });
+    } catch (e) {
+      log.error("runtime failed to restart", { error: (e as Error).message });
+      if (!stopping) void onRuntimeExit();
+    }
+  };
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    log.info("shutting down", { signal });
+    await mf?.dispose().catch(() => undefined);
+    log.info("stopped", { signal });
+    process.exit(0);
+  };
+  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal);
+
+  // Miniflare installs exit-on-signal handlers of its own; ours dispose first and exit 0.
+  function takeOverSignals(): void {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      for (const l of process.listeners(sig)) if (l !== onSignal) process.off(sig, l);
+      if (!process.listeners(sig).includes(onSignal)) process.on(sig, onSignal);
+    }
+  }
+  takeOverSignals();
+
+  const t0 = Date.now();
+  try {
+    await boot();
+  } catch (e) {
+    console.error(`aios: the runtime failed to start: ${(e as Error).message}`);
+    await mf?.dispose().catch(() => undefined);
+    return 1;
+  }
+  for (const l of listeners(cfg)) {
+    const shown = l.host === "0.0.0.0" ? "all interfaces" : l.host;
+    console.log(`aios: ${l.service.padEnd(9)} listening on http://${l.host === "0.0.0.0" ? "127.0.0.1" : l.host}:${l.port} (${shown})`);
+  }
+  log.info("ready", { ms: Date.now() - t0, cell_id: cfg.cellId, data_dir: dataDir, log_file: files.current });
+  if (token.file) console.log(`aios: API token for non-public endpoints is in ${token.file}`);
+  await new Promise<never>(() => undefined);
+  return 0;
+}
+

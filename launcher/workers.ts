@@ -1,0 +1,102 @@
+/**
+ * Turns the wrangler.toml files (the single description of each worker, also
+ * used by `wrangler dev` and `wrangler deploy`) into Miniflare options, and
+ * bundles each worker's TypeScript with esbuild.
+ */
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "smol-toml";
+import type { WorkerOptions } from "miniflare";
+
+export const WORKER_CONFIGS = {
+  cell: "wrangler.toml",
+  discovery: "workers/discovery/wrangler.toml",
+  bridge: "workers/bridge/wrangler.toml",
+  metrics: "workers/metrics/wrangler.toml",
+} as const;
+export type ServiceName = keyof typeof WORKER_CONFIGS;
+
+interface WranglerConfig {
+  name: string;
+  main: string;
+  compatibility_date: string;
+  compatibility_flags?: string[];
+  vars?: Record<string, string>;
+  durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
+  migrations?: { tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }[];
+  services?: { binding: string; service: string; entrypoint?: string }[];
+}
+
+export interface WorkerSpec {
+  service: ServiceName;
+  configPath: string;
+  config: WranglerConfig;
+  entry: string;
+}
+
+export function readWorkerSpecs(root: string): WorkerSpec[] {
+  return (Object.entries(WORKER_CONFIGS) as [ServiceName, string][]).map(([service, rel]) => {
+    const configPath = path.join(root, rel);
+    const config = parse(readFileSync(configPath, "utf8")) as unknown as WranglerConfig;
+    return { service, configPath, config, entry: path.resolve(path.dirname(configPath), config.main) };
+  });
+}
+
+/** Bundles every worker into `outDir`; returns the script path per service. */
+export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promise<Map<ServiceName, string>> {
+  const out = new Map<ServiceName, string>();
+  await Promise.all(
+    specs.map(async (s) => {
+      const outfile = path.join(outDir, `${s.service}.mjs`);
+      await build({
+        entryPoints: [s.entry],
+        outfile,
+        bundle: true,
+        format: "esm",
+        platform: "neutral",
+        target: "es2022",
+        mainFields: ["module", "main"],
+        conditions: ["workerd", "worker", "browser", "import"],
+        external: ["cloudflare:*"],
+        sourcemap: "inline",
+        logLevel: "error",
+      });
+      out.set(s.service, outfile);
+    }),
+  );
+  return out;
+}
+
+export interface Socket {
+  host: string;
+  port: number;
+}
+
+/** Miniflare options for one worker, from its wrangler.toml plus the launcher's vars and socket. */
+export function workerOptions(spec: WorkerSpec, scriptPath: string, bindings: Record<string, string>, socket: Socket): WorkerOptions {
+  const c = spec.config;
+  const sqlite = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
+  const durableObjects: NonNullable<WorkerOptions["durableObjects"]> = {};
+  for (const b of c.durable_objects?.bindings ?? []) {
+    durableObjects[b.name] = b.script_name
+      ? { className: b.class_name, scriptName: b.script_name }
+      : { className: b.class_name, useSQLite: sqlite.has(b.class_name) };
+  }
+  const serviceBindings: NonNullable<WorkerOptions["serviceBindings"]> = {};
+  for (const s of c.services ?? []) {
+    serviceBindings[s.binding] = s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service;
+  }
+  return {
+    name: c.name,
+    modules: true,
+    scriptPath,
+    modulesRoot: path.dirname(scriptPath),
+    compatibilityDate: c.compatibility_date,
+    compatibilityFlags: c.compatibility_flags ?? [],
+    bindings: { ...(c.vars ?? {}), ...bindings },
+    durableObjects,
+    serviceBindings,
+    unsafeDirectSockets: [{ host: socket.host, port: socket.port }],
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The stack's configuration, parsed once from environment variables (see
+ * README "Configuration"). The launcher validates the whole set at start-up;
+ * a bad value becomes a ConfigError naming the variable.
+ */
+import { parsePeerList, parsePort, type PeerAddress } from "./address";
+import { LOG_LEVELS, type LogLevel } from "./log";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface Ports {
+  cell: number;
+  discovery: number;
+  bridge: number;
+  metrics: number;
+}
+
+export interface StackConfig {
+  cellId: string;
+  branch: string;
+  hostname: string;
+  host: string;
+  bridgeHost: string;
+  ports: Ports;
+  cellAddr?: string;
+  networkPeers: PeerAddress[];
+  discoveryScan: string;
+  dataDir: string;
+  logDir: string;
+  logLevel: LogLevel;
+  clusterSecret?: string;
+  apiToken?: string;
+  vaultAddr?: string;
+  vaultToken?: string;
+  prometheusAddr?: string;
+  modelUrl?: string;
+  model?: string;
+  modelApiKey?: string;
+  mdns: boolean;
+}
+
+export type RawEnv = Record<string, string | undefined>;
+
+const CELL_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+function opt(env: RawEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function port(env: RawEnv, name: string, fallback: number): number {
+  const raw = opt(env, name);
+  if (raw === undefined) return fallback;
+  const p = parsePort(raw);
+  if (p === undefined) throw new ConfigError(name, `expected a port number 1-65535, got "${raw}"`);
+  return p;
+}
+
+function url(env: RawEnv, name: string): string | undefined {
+  const raw = opt(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+    return raw.replace(/\/+$/, "");
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  }
+}
+
+function bindHost(env: RawEnv, name: string, fallback: string): string {
+  const raw = opt(env, name) ?? fallback;
+  if (!/^[0-9a-z.:-]+$/i.test(raw)) throw new ConfigError(name, `expected an IP address or host name, got "${raw}"`);
+  return raw;
+}
+
+export function defaultCellId(hostname: string): string {
+  const id = hostname.toLowerCase().replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "");
+  return (id || "cell").slice(0, 63);
+}
+
+export interface ConfigDefaults {
+  hostname: string;
+  branch: string;
+}
+
+export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackConfig {
+  const cellId = opt(env, "AIOS_CELL_ID")?.toLowerCase() ?? defaultCellId(defaults.hostname);
+  if (!CELL_ID.test(cellId)) {
+    throw new ConfigError("AIOS_CELL_ID", `expected 1-63 characters of a-z, 0-9, ".", "_", "-", got "${cellId}"`);
+  }
+  const discoveryId = opt(env, "CELL_ID")?.toLowerCase();
+  if (discoveryId !== undefined && discoveryId !== cellId) {
+    throw new ConfigError("CELL_ID", `must equal AIOS_CELL_ID ("${cellId}") when both are set, got "${discoveryId}"`);
+  }
+  const logLevel = (opt(env, "AIOS_LOG_LEVEL") ?? "info").toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError("AIOS_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  }
+  const ports: Ports = {
+    cell: port(env, "AIOS_CELL_PORT", 8000),
+    discovery: port(env, "DISCOVERY_PORT", 8001),
+    bridge: port(env, "BRIDGE_PORT", 3001),
+    metrics: port(env, "AIOS_METRICS_PORT", 9091),
+  };
+  const seen = new Map<number, string>();
+  for (const [name, p] of Object.entries(ports)) {
+    if (seen.has(p)) throw new ConfigError(portVariable(name), `port ${p} is also used by ${seen.get(p)}`);
+    seen.set(p, name);
+  }
+  let networkPeers: PeerAddress[];
+  try {
+    networkPeers = parsePeerList(opt(env, "AIOS_NETWORK_PEERS"));
+  } catch (e) {
+    throw new ConfigError("AIOS_NETWORK_PEERS", `${(e as Error).message}; expected host, host:port or http://host:port`);
+  }
+  const mdns = (opt(env, "AIOS_MDNS") ?? "on").toLowerCase();
+  if (!["on", "off", "true", "false", "1", "0"].includes(mdns)) {
+    throw new ConfigError("AIOS_MDNS", `expected on or off, got "${mdns}"`);
+  }
+  const vaultAddr = url(env, "AIOS_VAULT_ADDR");
+  const vaultToken = opt(env, "VAULT_TOKEN");
+  if (vaultAddr && !vaultToken) throw new ConfigError("VAULT_TOKEN", "is required when AIOS_VAULT_ADDR is set");
+  return {
+    cellId,
+    branch: opt(env, "AIOS_BRANCH") ?? defaults.branch,
+    hostname: defaults.hostname,
+    host: bindHost(env, "AIOS_HOST", "0.0.0.0"),
+    bridgeHost: bindHost(env, "AIOS_BRIDGE_HOST", "127.0.0.1"),
+    ports,
+    cellAddr: url(env, "AIOS_CELL_ADDR"),
+    networkPeers,
+    discoveryScan: opt(env, "AIOS_DISCOVERY_SCAN") ?? "",
+    dataDir: opt(env, "AIOS_DATA_DIR") ?? "./data",
+    logDir: opt(env, "AIOS_LOG_DIR") ?? "./logs",
+    logLevel: logLevel as LogLevel,
+    clusterSecret: opt(env, "AIOS_CLUSTER_SECRET"),
+    apiToken: opt(env, "AIOS_API_TOKEN"),
+    vaultAddr,
+    vaultToken,
+    prometheusAddr: url(env, "AIOS_PROMETHEUS_ADDR"),
+    modelUrl: url(env, "AIOS_MODEL_URL"),
+    model: opt(env, "AIOS_MODEL"),
+    modelApiKey: opt(env, "AIOS_MODEL_API_KEY"),
+    mdns: ["on", "true", "1"].includes(mdns),
+  };
+}
+
+function portVariable(service: string): string {
+  return { cell: "AIOS_CELL_PORT", discovery: "DISCOVERY_PORT", bridge: "BRIDGE_PORT", metrics: "AIOS_METRICS_PORT" }[
+    service
+  ]!;
+}
+export { portVariable };

@@ -1,0 +1,81 @@
+/** Small HTTP helpers shared by every worker: JSON responses and validated bodies. */
+import type { z } from "zod";
+import { badRequest, HttpError } from "./errors";
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export function json(data: unknown, status = 200, headers: HeadersInit = {}): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(data), { status, headers: h });
+}
+
+/** Reads the body as text, refusing more than `limit` bytes without buffering them all. */
+export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw tooLarge(limit);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw badRequest("body is not valid UTF-8");
+  }
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `body is larger than the limit of ${limit} bytes`, { limit });
+}
+
+/** Describes zod issues as "path: message" so the client sees exactly which field is wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = "body"): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw badRequest(`invalid ${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Parses a JSON body against a zod schema; every failure is a 4xx naming the problem. */
+export async function readJson<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  limit = DEFAULT_BODY_LIMIT,
+): Promise<z.infer<S>> {
+  const type = request.headers.get("content-type");
+  if (type && !/^application\/(?:[\w.+-]*\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
+    throw new HttpError(415, `expected a JSON body (content-type application/json), got "${type}"`);
+  }
+  const text = await readText(request, limit);
+  if (!text.trim()) throw badRequest("body is empty; expected a JSON object");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`body is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseWith(schema, value);
+}

@@ -1,0 +1,84 @@
+/**
+ * Request metrics are counted per isolate for a moment and then flushed, as
+ * deltas, to the MetricsStore Durable Object (through the metrics worker), so
+ * the totals survive isolate restarts and are shared by every worker without a
+ * round trip on each request.
+ */
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export interface RequestSeries {
+  service: string;
+  route: string;
+  status: string;
+  count: number;
+  sum: number;
+  /** Non-cumulative counts per bucket of DURATION_BUCKETS, plus one for +Inf. */
+  buckets: number[];
+}
+
+export interface MetricsBatch {
+  requests: RequestSeries[];
+}
+
+export interface MetricsSink {
+  record(batch: MetricsBatch): Promise<void>;
+}
+
+const FLUSH_DELAY_MS = 250;
+
+export function bucketIndex(seconds: number): number {
+  const i = DURATION_BUCKETS.findIndex((b) => seconds <= b);
+  return i === -1 ? DURATION_BUCKETS.length : i;
+}
+
+export class MetricsBuffer {
+  private series = new Map<string, RequestSeries>();
+  private flushing: Promise<void> | undefined;
+
+  observe(service: string, route: string, status: number, seconds: number): void {
+    const key = `${service}\u0000${route}\u0000${status}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { service, route, status: String(status), count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) };
+      this.series.set(key, s);
+    }
+    s.count += 1;
+    s.sum += seconds;
+    s.buckets[bucketIndex(seconds)]! += 1;
+  }
+
+  /** Drains the buffer into the sink shortly; at most one flush is pending at a time. */
+  scheduleFlush(sink: MetricsSink | undefined, waitUntil: (p: Promise<unknown>) => void): void {
+    if (!sink || this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_DELAY_MS))
+      .then(() => this.flush(sink))
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    waitUntil(this.flushing);
+  }
+
+  async flush(sink: MetricsSink): Promise<void> {
+    if (this.series.size === 0) return;
+    const requests = [...this.series.values()];
+    this.series = new Map();
+    try {
+      await sink.record({ requests });
+    } catch {
+      // The metrics store is unreachable: put the deltas back so they are not lost.
+      for (const r of requests) this.merge(r);
+    }
+  }
+
+  private merge(r: RequestSeries): void {
+    const key = `${r.service}\u0000${r.route}\u0000${r.status}`;
+    const s = this.series.get(key);
+    if (!s) {
+      this.series.set(key, r);
+      return;
+    }
+    s.count += r.count;
+    s.sum += r.sum;
+    r.buckets.forEach((n, i) => (s.buckets[i]! += n));
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The typed RPC surface between the workers (service bindings). Workers
+ * implement these; callers only see the interfaces, never each other's code.
+ */
+import type { MetricsSink } from "./metrics-buffer";
+
+export type PeerStatus = "alive" | "suspect" | "dead";
+
+/** A peer as discovery lists it (DESIGN.md section 4). */
+export interface Peer {
+  cell_id: string;
+  ip: string;
+  port: number;
+  url: string;
+  status: PeerStatus;
+  last_seen: string;
+  first_seen: string;
+  consciousness_level: number | null;
+  services: string[];
+  branch: string | null;
+  type: string;
+  hostname: string | null;
+  source: string;
+  rtt_ms: number | null;
+}
+
+export interface PeerSummary {
+  known: number;
+  alive: number;
+  suspect: number;
+  dead: number;
+}
+
+export interface CellInfo {
+  cell_id: string;
+  branch: string;
+  hostname: string;
+  version: string;
+  consciousness_level: number;
+}
+
+export interface CellRpc {
+  /** Identity and the current consciousness level, for discovery, bridge and metrics. */
+  info(): Promise<CellInfo>;
+  /** Handles a request as the trusted local caller (the bridge): no token needed. */
+  trustedFetch(request: Request): Promise<Response>;
+}
+
+export interface DiscoveryRpc {
+  summary(): Promise<PeerSummary>;
+  peers(): Promise<Peer[]>;
+}
+
+export type CellBinding = Fetcher & CellRpc;
+export type DiscoveryBinding = Fetcher & DiscoveryRpc;
+export type MetricsBinding = Fetcher & MetricsSink;
+
+/** Runs an RPC call, answering `undefined` when the other worker is down or slow. */
+export async function tryRpc<T>(call: () => Promise<T>, timeoutMs = 1500): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      call(),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,34 @@
+/** SQLite helpers for Durable Objects: versioned additive migrations and typed reads. */
+
+/**
+ * Applies the migrations not yet applied, in order, recording the version in
+ * `_schema`. Migrations are additive: a new version appends statements, never
+ * edits an old one.
+ */
+export function migrate(sql: SqlStorage, migrations: readonly string[]): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0];
+  let version = row?.version ?? 0;
+  if (!row) sql.exec("INSERT INTO _schema (version) VALUES (0)");
+  for (; version < migrations.length; version++) {
+    sql.exec(migrations[version]!);
+    sql.exec("UPDATE _schema SET version = ?", version + 1);
+  }
+  return version;
+}
+
+export function one<T extends Record<string, SqlStorageValue>>(
+  sql: SqlStorage,
+  query: string,
+  ...params: SqlStorageValue[]
+): T | undefined {
+  return sql.exec<T>(query, ...params).toArray()[0];
+}
+
+export function all<T extends Record<string, SqlStorageValue>>(
+  sql: SqlStorage,
+  query: string,
+  ...params: SqlStorageValue[]
+): T[] {
+  return sql.exec<T>(query, ...params).toArray();
+}

@@ -1,0 +1,118 @@
+/** Wire shapes of messages, contexts and the legacy level report. */
+import { z } from "zod";
+
+/** JSON values: what can cross Durable Object RPC and be stored as JSON text. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+
+const shortText = (max: number, what: string) => z.string().max(max, `${what} is longer than ${max} characters`);
+
+export const MessageSchema = z
+  .object({
+    from_cell: shortText(128, "from_cell").min(1).optional(),
+    to_cell: shortText(128, "to_cell").min(1).optional(),
+    content: z.union([shortText(65536, "content").min(1, "content must not be empty"), z.record(z.string(), z.unknown())]),
+    message_type: shortText(64, "message_type").min(1).optional(),
+    type: shortText(64, "type").min(1).optional(),
+    priority: z.union([z.enum(PRIORITIES), z.number().int().min(0).max(10)]).default("normal"),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((m) => JSON.stringify(m.metadata).length <= 16384, { message: "metadata is larger than 16384 bytes", path: ["metadata"] })
+  .refine((m) => typeof m.content === "string" || JSON.stringify(m.content).length <= 65536, {
+    message: "content is larger than 65536 bytes",
+    path: ["content"],
+  });
+/** The validated message, typed as JSON so it can cross Durable Object RPC. */
+export type MessageInput = Omit<z.infer<typeof MessageSchema>, "content" | "metadata"> & {
+  content: string | { [key: string]: JsonValue };
+  metadata: { [key: string]: JsonValue };
+};
+
+export interface Message {
+  message_id: string;
+  from_cell: string;
+  to_cell: string | null;
+  message_type: string;
+  content: JsonValue;
+  priority: string | number;
+  metadata: Record<string, JsonValue>;
+  timestamp: string;
+}
+
+export const MessageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  from_cell: z.string().min(1).max(128).optional(),
+});
+
+const Selection = z.union([
+  shortText(65536, "selection"),
+  z.object({
+    start_line: z.number().int().min(0),
+    end_line: z.number().int().min(0),
+    start_character: z.number().int().min(0).optional(),
+    end_character: z.number().int().min(0).optional(),
+    text: shortText(65536, "selection.text").optional(),
+  }),
+]);
+
+export const ContextSchema = z
+  .object({
+    workspace: shortText(1024, "workspace").optional(),
+    file: shortText(4096, "file").optional(),
+    language: shortText(64, "language").optional(),
+    selection: Selection.optional(),
+    note: shortText(8192, "note").optional(),
+  })
+  .catchall(z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]))
+  .refine((c) => Object.keys(c).length <= 32, { message: "at most 32 context fields" });
+export type ContextInput = z.infer<typeof ContextSchema>;
+
+/** Rows as the store keeps them; `toMessage` / `toContext` shape them for the API. */
+export interface MessageRow extends Record<string, string | number | null> {
+  id: string;
+  from_cell: string;
+  to_cell: string | null;
+  message_type: string;
+  content: string;
+  priority: string;
+  metadata: string;
+  created_at: string;
+}
+
+export interface ContextRow extends Record<string, string | number | null> {
+  cell_id: string;
+  data: string;
+  updated_at: string;
+}
+
+export function toMessage(r: MessageRow): Message {
+  return {
+    message_id: r.id,
+    from_cell: r.from_cell,
+    to_cell: r.to_cell,
+    message_type: r.message_type,
+    content: JSON.parse(r.content) as JsonValue,
+    priority: JSON.parse(r.priority) as string | number,
+    metadata: JSON.parse(r.metadata) as Record<string, JsonValue>,
+    timestamp: r.created_at,
+  };
+}
+
+export function toContext(r: ContextRow): CellContext {
+  return { cell_id: r.cell_id, context: JSON.parse(r.data) as Record<string, JsonValue>, updated_at: r.updated_at };
+}
+
+export interface CellContext {
+  cell_id: string;
+  context: Record<string, JsonValue>;
+  updated_at: string;
+}
+
+export const LevelReportSchema = z.object({
+  level: z.number({ error: "level must be a number" }).min(0, "level must be in [0, 1]").max(1, "level must be in [0, 1]"),
+  context: ContextSchema.optional(),
+  cell_id: z.string().min(1).max(128).optional(),
+  source: z.string().min(1).max(64).optional(),
+});
+export type LevelReport = z.infer<typeof LevelReportSchema>;

@@ -1,0 +1,40 @@
+/** Gathers the measured inputs of the consciousness level and computes it. */
+import { computeLevel, computePrimitives, MOMENTUM_WINDOW_SECONDS, SYNC_HALF_LIFE_SECONDS, WEIGHTS, MOMENTUM_SCALE, type LevelInputs, type Primitives } from "../../lib/consciousness";
+import { tryRpc, type PeerSummary } from "../../lib/rpc";
+import type { StateStats } from "../../durable-objects/consciousness-state";
+import { state, type CellEnv } from "./env";
+
+export interface ConsciousnessReport {
+  level: number;
+  primitives: Primitives;
+  inputs: LevelInputs & { peers_source: "discovery" | "unavailable" };
+  stats: StateStats;
+  peers: PeerSummary | undefined;
+}
+
+export async function measure(env: CellEnv): Promise<ConsciousnessReport> {
+  const [stats, peers] = await Promise.all([
+    state(env).stats(),
+    env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.summary()) : undefined,
+  ]);
+  const alive = peers?.alive ?? 0;
+  const inputs: ConsciousnessReport["inputs"] = {
+    peers_known: peers?.known ?? 0,
+    peers_alive: alive,
+    // Replication is not running yet: every alive peer counts as never synced and not in sync.
+    sync: Array.from({ length: alive }, () => ({ last_sync_age_seconds: null, in_sync: false })),
+    recent_writes: stats.recent_writes,
+    peers_source: peers ? "discovery" : "unavailable",
+  };
+  const primitives = computePrimitives(inputs);
+  return { level: computeLevel(primitives), primitives, inputs, stats, peers };
+}
+
+export const FORMULA = {
+  level: "0.30*awareness + 0.30*coherence + 0.25*adaptation + 0.15*momentum",
+  awareness: "alive peers / known peers (1 with no known peers)",
+  coherence: "alive peers whose state digest matches ours / alive peers (1 with no alive peers)",
+  adaptation: `mean over alive peers of 0.5^(seconds since last successful sync / ${SYNC_HALF_LIFE_SECONDS}); 0 for a peer never synced (1 with no alive peers)`,
+  momentum: `1 - exp(-writes in the last ${MOMENTUM_WINDOW_SECONDS / 60} minutes / ${MOMENTUM_SCALE})`,
+  weights: WEIGHTS,
+};

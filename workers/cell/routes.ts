@@ -1,0 +1,22 @@
+/** The cell's route table. */
+import { createApp } from "../../lib/app";
+import type { CellEnv } from "./env";
+import * as state from "./state-routes";
+import * as status from "./status";
+
+export const cellApp = createApp<CellEnv>("cell")
+  .get("/health", status.health)
+  .get("/discover", status.discover)
+  .get("/consciousness", status.consciousness)
+  .get("/consciousness/primitives", status.primitives)
+  .get("/peers", status.peers)
+  .post("/sync-consciousness", state.syncConsciousness)
+  .post("/consciousness/sync", state.syncConsciousness)
+  .get("/memory", state.namespaces)
+  .get("/memory/:op", state.memoryGet)
+  .post("/memory/:op", state.memoryPost)
+  .post("/message", state.postMessage)
+  .post("/messages", state.postMessage)
+  .get("/messages", state.getMessages)
+  .get("/context", state.getContext)
+  .put("/context", state.putContext);

@@ -1,0 +1,124 @@
+/** Token-protected endpoints that read or write the shared state. */
+import type { AppRequest } from "../../lib/app";
+import { requireToken } from "../../lib/auth";
+import { HttpError } from "../../lib/errors";
+import { GraphRequests, type GraphOp, type Outcome } from "../../lib/graph-types";
+import { json, parseWith, readJson } from "../../lib/http";
+import { ContextSchema, LevelReportSchema, MessageQuerySchema, MessageSchema, type MessageInput, toContext, toMessage } from "../../lib/state-types";
+import { vars } from "../../lib/vars";
+import { measure } from "./consciousness";
+import { state, type CellEnv } from "./env";
+
+export async function guard(request: AppRequest, env: CellEnv): Promise<void> {
+  await requireToken(request, vars(env).AIOS_API_TOKEN);
+}
+
+function unwrap<T>(o: Outcome<T>): T {
+  if (!o.ok) throw new HttpError(o.status, o.error);
+  return o.value;
+}
+
+/** Runs one of the nine memory operations; `args` is already validated. */
+export async function runGraphOp(env: CellEnv, op: GraphOp, args: unknown): Promise<unknown> {
+  const s = state(env);
+  switch (op) {
+    case "create_entities":
+      return { entities: unwrap(await s.createEntities(parseWith(GraphRequests.create_entities, args))) };
+    case "create_relations":
+      return { relations: unwrap(await s.createRelations(parseWith(GraphRequests.create_relations, args))) };
+    case "add_observations":
+      return { results: unwrap(await s.addObservations(parseWith(GraphRequests.add_observations, args))) };
+    case "delete_entities":
+      return { success: true, ...unwrap(await s.deleteEntities(parseWith(GraphRequests.delete_entities, args))), message: "Entities deleted successfully" };
+    case "delete_observations":
+      return { success: true, ...unwrap(await s.deleteObservations(parseWith(GraphRequests.delete_observations, args))), message: "Observations deleted successfully" };
+    case "delete_relations":
+      return { success: true, ...unwrap(await s.deleteRelations(parseWith(GraphRequests.delete_relations, args))), message: "Relations deleted successfully" };
+    case "read_graph":
+      return s.readGraph(parseWith(GraphRequests.read_graph, args));
+    case "search_nodes":
+      return s.searchNodes(parseWith(GraphRequests.search_nodes, args));
+    case "open_nodes":
+      return s.openNodes(parseWith(GraphRequests.open_nodes, args));
+  }
+}
+
+const OPS = Object.keys(GraphRequests) as GraphOp[];
+
+function graphOp(name: string | undefined): GraphOp {
+  if (!name || !(OPS as string[]).includes(name)) {
+    throw new HttpError(404, `unknown memory operation "${name ?? ""}"; valid: ${OPS.join(", ")}`, { operations: OPS });
+  }
+  return name as GraphOp;
+}
+
+export async function memoryPost(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const op = graphOp(request.params["op"]);
+  const body = await readJson(request, GraphRequests[op]);
+  return json(await runGraphOp(env, op, body));
+}
+
+/** GET for the read-only operations: query parameters instead of a body. */
+export async function memoryGet(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const op = graphOp(request.params["op"]);
+  if (op !== "read_graph" && op !== "search_nodes" && op !== "open_nodes") {
+    throw new HttpError(405, `${op} changes state; use POST`, { allowed: ["POST"] });
+  }
+  const q = new URL(request.url).searchParams;
+  const args: Record<string, unknown> = { namespace: q.get("namespace") ?? undefined };
+  if (op === "search_nodes") Object.assign(args, { query: q.get("query") ?? q.get("q") ?? undefined, limit: q.get("limit") ?? undefined });
+  if (op === "open_nodes") args["names"] = q.getAll("name");
+  return json(await runGraphOp(env, op, parseWith(GraphRequests[op], args, "query parameters")));
+}
+
+export async function namespaces(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  return json({ namespaces: await state(env).namespaces() });
+}
+
+export async function postMessage(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const input = (await readJson(request, MessageSchema)) as MessageInput;
+  const message = toMessage(await state(env).postMessage(input));
+  return json({ status: "received", ...message }, 201);
+}
+
+export async function getMessages(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const q = Object.fromEntries(new URL(request.url).searchParams.entries());
+  const { limit, from_cell } = parseWith(MessageQuerySchema, q, "query parameters");
+  const { messages, total } = await state(env).listMessages(limit, from_cell);
+  return json({ messages: messages.map(toMessage), count: messages.length, total });
+}
+
+export async function getContext(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const { own, all } = await state(env).contexts();
+  return json({ cell_id: vars(env).AIOS_CELL_ID, context: own ? toContext(own) : null, contexts: all.map(toContext) });
+}
+
+export async function putContext(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const input = await readJson(request, ContextSchema, 256 * 1024);
+  return json(toContext(await state(env).putContext(input)));
+}
+
+/** Legacy POST /sync-consciousness: record the caller's level, merge its context. */
+export async function syncConsciousness(request: AppRequest, env: CellEnv): Promise<Response> {
+  await guard(request, env);
+  const report = await readJson(request, LevelReportSchema, 256 * 1024);
+  const before = await measure(env);
+  const reporter = report.cell_id ?? report.source ?? "anonymous";
+  const { context_processed } = await state(env).reportLevel(report, reporter);
+  const after = await measure(env);
+  return json({
+    old_level: before.level,
+    new_level: after.level,
+    reported_level: report.level,
+    reporter,
+    context_processed,
+    timestamp: new Date().toISOString(),
+  });
+}

@@ -1,0 +1,98 @@
+/** The cell's public, figures-only endpoints: health, self-description, consciousness, peers. */
+import type { AppRequest } from "../../lib/app";
+import { json } from "../../lib/http";
+import { tryRpc, type CellInfo } from "../../lib/rpc";
+import { uptimeSeconds, vars } from "../../lib/vars";
+import { VERSION } from "../../lib/version";
+import { FORMULA, measure } from "./consciousness";
+import type { CellEnv } from "./env";
+
+export async function cellInfo(env: CellEnv): Promise<CellInfo> {
+  const v = vars(env);
+  const { level } = await measure(env);
+  return { cell_id: v.AIOS_CELL_ID, branch: v.AIOS_BRANCH, hostname: v.AIOS_HOSTNAME, version: VERSION, consciousness_level: level };
+}
+
+export const SERVICES = ["consciousness", "knowledge-graph", "messages", "context"];
+
+export async function health(_req: AppRequest, env: CellEnv): Promise<Response> {
+  const v = vars(env);
+  const report = await tryRpc(() => measure(env), 3000);
+  const healthy = report !== undefined && report.peers !== undefined;
+  return json({
+    status: healthy ? "healthy" : "degraded",
+    cell_id: v.AIOS_CELL_ID,
+    branch: v.AIOS_BRANCH,
+    type: "cell",
+    hostname: v.AIOS_HOSTNAME,
+    version: VERSION,
+    uptime_seconds: uptimeSeconds(v),
+    consciousness_level: report?.level ?? null,
+    services: SERVICES,
+    peers: { known: report?.peers?.known ?? 0, alive: report?.peers?.alive ?? 0 },
+    checks: { state: report !== undefined, discovery: report?.peers !== undefined },
+  });
+}
+
+export function discover(request: AppRequest, env: CellEnv): Response {
+  const v = vars(env);
+  const base = new URL(request.url).origin;
+  return json({
+    cell_id: v.AIOS_CELL_ID,
+    type: "cell",
+    hostname: v.AIOS_HOSTNAME,
+    branch: v.AIOS_BRANCH,
+    version: VERSION,
+    services: SERVICES,
+    ports: { cell: v.AIOS_CELL_PORT, discovery: v.DISCOVERY_PORT, bridge: v.BRIDGE_PORT, metrics: v.AIOS_METRICS_PORT },
+    endpoints: {
+      health: `${base}/health`,
+      discover: `${base}/discover`,
+      consciousness: `${base}/consciousness`,
+      primitives: `${base}/consciousness/primitives`,
+      sync_consciousness: `${base}/sync-consciousness`,
+      peers: `${base}/peers`,
+      messages: `${base}/messages`,
+      message: `${base}/message`,
+      context: `${base}/context`,
+      memory: `${base}/memory/{operation}`,
+    },
+  });
+}
+
+export async function consciousness(_req: AppRequest, env: CellEnv): Promise<Response> {
+  const v = vars(env);
+  const r = await measure(env);
+  return json({
+    cell_id: v.AIOS_CELL_ID,
+    level: r.level,
+    primitives: r.primitives,
+    inputs: {
+      peers_known: r.inputs.peers_known,
+      peers_alive: r.inputs.peers_alive,
+      peers_source: r.inputs.peers_source,
+      peers_in_sync: r.inputs.sync.filter((s) => s.in_sync).length,
+      sync: r.inputs.sync,
+      recent_writes: r.inputs.recent_writes,
+      last_write: r.stats.last_write,
+      graph: { entities: r.stats.entities, observations: r.stats.observations, relations: r.stats.relations },
+      messages: r.stats.messages,
+    },
+    reported_levels: r.stats.reported_levels,
+    formula: FORMULA,
+    last_sync: null,
+    timestamp: new Date().toISOString(),
+  });
+}
+
+export async function primitives(_req: AppRequest, env: CellEnv): Promise<Response> {
+  const v = vars(env);
+  const r = await measure(env);
+  return json({ cell_id: v.AIOS_CELL_ID, primitives: r.primitives, consciousness_level: r.level, timestamp: new Date().toISOString() });
+}
+
+export async function peers(_req: AppRequest, env: CellEnv): Promise<Response> {
+  const list = env.DISCOVERY ? await tryRpc(() => env.DISCOVERY!.peers()) : undefined;
+  if (!list) return json({ error: "discovery does not answer", peers: [], count: 0 }, 503);
+  return json({ cell_id: vars(env).AIOS_CELL_ID, peers: list, count: list.length });
+}
