@@ -2,7 +2,7 @@
 // Entry of every command (npm start, check, bench, …). The launcher is
 // TypeScript: esbuild (already a dependency of the stack) compiles it in
 // milliseconds, so no separate build step and no POSIX shell are needed.
-import { build } from "esbuild";
+import { build, stop } from "esbuild";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
 
@@ -20,5 +20,6 @@ await build({
   sourcemap: "inline",
   logLevel: "error",
 });
+await stop();
 const { main } = await import(pathToFileURL(outfile).href);
 process.exitCode = await main(process.argv.slice(2), root);

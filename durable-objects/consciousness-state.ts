@@ -41,7 +41,9 @@ export class ConsciousnessState extends DurableObject {
     this.cellId = vars(env).AIOS_CELL_ID;
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, MIGRATIONS);
-      const meta = new Map(all<{ key: string; value: string }>(this.sql, "SELECT key, value FROM meta").map((r) => [r.key, r.value]));
+      const meta = new Map(
+        all<{ key: string; value: string }>(this.sql, "SELECT key, value FROM meta").map((r) => [r.key, r.value]),
+      );
       this.hlc = new Hlc(decodeHlc(meta.get("hlc") ?? "") ?? { wall: 0, counter: 0 });
       this.oseq = Number(meta.get("oseq") ?? "0");
     });
@@ -57,7 +59,11 @@ export class ConsciousnessState extends DurableObject {
         const result = fn(stamp, new Date());
         const changes = this.oseq - before;
         if (changes > 0) {
-          this.sql.exec("INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", String(this.oseq), encodeHlc(this.hlc.last));
+          this.sql.exec(
+            "INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            String(this.oseq),
+            encodeHlc(this.hlc.last),
+          );
           this.noteActivity(changes);
         }
         return result;

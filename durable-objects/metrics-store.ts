@@ -101,7 +101,14 @@ export class MetricsStore extends DurableObject {
     }
     e.declare("aios_http_request_duration_seconds", "histogram", "Time to answer HTTP requests, by service and route pattern.");
     for (const h of hist.values()) {
-      e.histogram("aios_http_request_duration_seconds", "", { service: h.service, route: h.route }, DURATION_BUCKETS, h.buckets, h.sum);
+      e.histogram(
+        "aios_http_request_duration_seconds",
+        "",
+        { service: h.service, route: h.route },
+        DURATION_BUCKETS,
+        h.buckets,
+        h.sum,
+      );
     }
     for (const c of all<{ name: string; labels: string; value: number }>(sql, "SELECT * FROM counters ORDER BY name, labels")) {
       e.counter(c.name, COUNTER_HELP[c.name] ?? c.name, JSON.parse(c.labels) as Record<string, string>, c.value);

@@ -41,7 +41,6 @@ export interface PeerRow extends Record<string, SqlStorageValue> {
   rtt_ms: number | null;
 }
 
-
 export function toPeer(r: PeerRow): Peer {
   return {
     cell_id: r.cell_id,

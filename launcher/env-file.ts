@@ -1,4 +1,4 @@
-/** Reads a `.env` file (KEY=value lines); variables already in the environment win. */
+/** Reads a `.env` file (KEY=value lines); variables set (non-empty) in the environment win. */
 import { existsSync, readFileSync } from "node:fs";
 
 export function parseEnvFile(text: string): Record<string, string> {
@@ -19,5 +19,6 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 export function loadEnv(file: string, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const fromFile = existsSync(file) ? parseEnvFile(readFileSync(file, "utf8")) : {};
-  return { ...fromFile, ...env };
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  return { ...fromFile, ...set };
 }

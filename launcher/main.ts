@@ -1,4 +1,5 @@
 /** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench). */
+import { runBench } from "../bench/run";
 import { start } from "./start";
 import { check, deployDry } from "./tools";
 
@@ -6,6 +7,7 @@ const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>
   start: (root) => start(root),
   check: (root) => check(root),
   "deploy-dry": (root) => deployDry(root),
+  bench: (root, args) => runBench(root, args),
 };
 
 export async function main(argv: string[], root: string): Promise<number> {

@@ -4,6 +4,7 @@
  * AIOS_DATA_DIR. Restarts the runtime with backoff if it dies; SIGINT and
  * SIGTERM stop it cleanly.
  */
+import { stop as stopBundler } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
 import { mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
@@ -11,7 +12,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { createInterface } from "node:readline";
 import { ConfigError, parseStackConfig, type StackConfig } from "../lib/config";
-import { createLogger, type Logger } from "../lib/log";
+import { createLogger } from "../lib/log";
 import { loadEnv } from "./env-file";
 import { LogFiles } from "./logs";
 import { checkPorts, listeners } from "./ports";
@@ -34,7 +35,7 @@ export function gitBranch(root: string): string {
 }
 
 export function loadConfig(root: string): StackConfig {
-  const env = loadEnv(path.join(root, ".env"), process.env);
+  const env = loadEnv(path.resolve(".env"), process.env);
   return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root) });
 }
 
@@ -118,6 +119,7 @@ export async function start(root: string): Promise<number> {
 
   const specs = readWorkerSpecs(root);
   const scripts = await bundleWorkers(specs, path.join(dataDir, ".runtime"));
+  await stopBundler();
   const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
 
   let mf: Miniflare | undefined;
@@ -133,7 +135,7 @@ export async function start(root: string): Promise<number> {
       port: 0,
       log: new NoOpLog(),
       durableObjectsPersist: path.join(dataDir, "durable-objects"),
-      handleRuntimeStdio(stdout, stderr) {
+      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         pipeRuntime(stdout, "info", write, cfg.cellId);
         pipeRuntime(stderr, "error", write, cfg.cellId);
         stdout.once("end", () => {
@@ -198,11 +200,12 @@ export async function start(root: string): Promise<number> {
   }
   for (const l of listeners(cfg)) {
     const shown = l.host === "0.0.0.0" ? "all interfaces" : l.host;
-    console.log(`aios: ${l.service.padEnd(9)} listening on http://${l.host === "0.0.0.0" ? "127.0.0.1" : l.host}:${l.port} (${shown})`);
+    console.log(
+      `aios: ${l.service.padEnd(9)} listening on http://${l.host === "0.0.0.0" ? "127.0.0.1" : l.host}:${l.port} (${shown})`,
+    );
   }
   log.info("ready", { ms: Date.now() - t0, cell_id: cfg.cellId, data_dir: dataDir, log_file: files.current });
   if (token.file) console.log(`aios: API token for non-public endpoints is in ${token.file}`);
   await new Promise<never>(() => undefined);
   return 0;
 }
-

@@ -31,7 +31,15 @@ export async function deployDry(root: string): Promise<number> {
   let ok = true;
   for (const spec of readWorkerSpecs(root)) {
     const outdir = path.join(root, ".build", "deploy", spec.service);
-    ok = run(root, `wrangler deploy --dry-run (${spec.config.name})`, "wrangler", ["deploy", "--dry-run", "--outdir", outdir, "-c", spec.configPath]) && ok;
+    ok =
+      run(root, `wrangler deploy --dry-run (${spec.config.name})`, "wrangler", [
+        "deploy",
+        "--dry-run",
+        "--outdir",
+        outdir,
+        "-c",
+        spec.configPath,
+      ]) && ok;
   }
   return ok ? 0 : 1;
 }

@@ -56,10 +56,11 @@ export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promis
         format: "esm",
         platform: "neutral",
         target: "es2022",
+        minify: true,
+        keepNames: true,
         mainFields: ["module", "main"],
         conditions: ["workerd", "worker", "browser", "import"],
         external: ["cloudflare:*"],
-        sourcemap: "inline",
         logLevel: "error",
       });
       out.set(s.service, outfile);
@@ -74,7 +75,12 @@ export interface Socket {
 }
 
 /** Miniflare options for one worker, from its wrangler.toml plus the launcher's vars and socket. */
-export function workerOptions(spec: WorkerSpec, scriptPath: string, bindings: Record<string, string>, socket: Socket): WorkerOptions {
+export function workerOptions(
+  spec: WorkerSpec,
+  scriptPath: string,
+  bindings: Record<string, string>,
+  socket?: Socket,
+): WorkerOptions {
   const c = spec.config;
   const sqlite = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
   const durableObjects: NonNullable<WorkerOptions["durableObjects"]> = {};
@@ -97,6 +103,6 @@ export function workerOptions(spec: WorkerSpec, scriptPath: string, bindings: Re
     bindings: { ...(c.vars ?? {}), ...bindings },
     durableObjects,
     serviceBindings,
-    unsafeDirectSockets: [{ host: socket.host, port: socket.port }],
+    ...(socket ? { unsafeDirectSockets: [{ host: socket.host, port: socket.port }] } : {}),
   };
 }

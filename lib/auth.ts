@@ -32,7 +32,8 @@ export function bearer(request: Request): string | undefined {
 export async function requireToken(request: Request, token: string | undefined): Promise<void> {
   if (isTrusted(request)) return;
   const given = bearer(request);
-  if (!token) throw new HttpError(401, "this cell has no AIOS_API_TOKEN configured; only the local bridge may call this endpoint");
+  if (!token)
+    throw new HttpError(401, "this cell has no AIOS_API_TOKEN configured; only the local bridge may call this endpoint");
   if (!given) throw unauthorized("missing Authorization: Bearer <AIOS_API_TOKEN>");
   if (!(await safeEqual(given, token))) throw unauthorized("invalid API token");
 }

@@ -83,7 +83,10 @@ function bindHost(env: RawEnv, name: string, fallback: string): string {
 }
 
 export function defaultCellId(hostname: string): string {
-  const id = hostname.toLowerCase().replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "");
+  const id = hostname
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
   return (id || "cell").slice(0, 63);
 }
 
@@ -155,8 +158,6 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
 }
 
 function portVariable(service: string): string {
-  return { cell: "AIOS_CELL_PORT", discovery: "DISCOVERY_PORT", bridge: "BRIDGE_PORT", metrics: "AIOS_METRICS_PORT" }[
-    service
-  ]!;
+  return { cell: "AIOS_CELL_PORT", discovery: "DISCOVERY_PORT", bridge: "BRIDGE_PORT", metrics: "AIOS_METRICS_PORT" }[service]!;
 }
 export { portVariable };

@@ -44,7 +44,8 @@ export function computePrimitives(i: LevelInputs): Primitives {
     i.sync.length === 0
       ? 1
       : i.sync.reduce(
-          (acc, s) => acc + (s.last_sync_age_seconds === null ? 0 : Math.pow(0.5, s.last_sync_age_seconds / SYNC_HALF_LIFE_SECONDS)),
+          (acc, s) =>
+            acc + (s.last_sync_age_seconds === null ? 0 : Math.pow(0.5, s.last_sync_age_seconds / SYNC_HALF_LIFE_SECONDS)),
           0,
         ) / i.sync.length;
   const momentum = 1 - Math.exp(-Math.max(0, i.recent_writes) / MOMENTUM_SCALE);

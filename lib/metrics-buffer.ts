@@ -39,7 +39,14 @@ export class MetricsBuffer {
     const key = `${service}\u0000${route}\u0000${status}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { service, route, status: String(status), count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) };
+      s = {
+        service,
+        route,
+        status: String(status),
+        count: 0,
+        sum: 0,
+        buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+      };
       this.series.set(key, s);
     }
     s.count += 1;

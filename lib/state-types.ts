@@ -18,7 +18,10 @@ export const MessageSchema = z
     priority: z.union([z.enum(PRIORITIES), z.number().int().min(0).max(10)]).default("normal"),
     metadata: z.record(z.string(), z.unknown()).default({}),
   })
-  .refine((m) => JSON.stringify(m.metadata).length <= 16384, { message: "metadata is larger than 16384 bytes", path: ["metadata"] })
+  .refine((m) => JSON.stringify(m.metadata).length <= 16384, {
+    message: "metadata is larger than 16384 bytes",
+    path: ["metadata"],
+  })
   .refine((m) => typeof m.content === "string" || JSON.stringify(m.content).length <= 65536, {
     message: "content is larger than 65536 bytes",
     path: ["content"],

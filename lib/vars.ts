@@ -2,30 +2,34 @@
  * The variables every worker receives (from the launcher, or wrangler [vars]
  * and secrets when deployed), parsed once per isolate with zod.
  */
-import { z } from "zod";
+// zod/mini: every worker parses these, and the full zod would add ~450 KB to each isolate.
+import * as z from "zod/mini";
 import { parseLogLevel } from "./log";
 
+const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
+const port = (fallback: number) => z._default(z.coerce.number().check(z.int()), fallback);
+
 export const WorkerVarsSchema = z.object({
-  AIOS_CELL_ID: z.string().min(1).default("cell"),
-  AIOS_HOSTNAME: z.string().default("unknown"),
-  AIOS_BRANCH: z.string().default("main"),
-  AIOS_LOG_LEVEL: z.string().optional().transform(parseLogLevel),
+  AIOS_CELL_ID: text("cell"),
+  AIOS_HOSTNAME: text("unknown"),
+  AIOS_BRANCH: text("main"),
+  AIOS_LOG_LEVEL: z.pipe(z.optional(z.string()), z.transform(parseLogLevel)),
   /** ms since epoch when the launcher (re)started the runtime. */
-  AIOS_STARTED_AT: z.coerce.number().int().nonnegative().optional(),
-  AIOS_API_TOKEN: z.string().optional(),
-  AIOS_CLUSTER_SECRET: z.string().optional(),
-  AIOS_NETWORK_PEERS: z.string().default(""),
-  AIOS_DISCOVERY_SCAN: z.string().default(""),
-  AIOS_CELL_PORT: z.coerce.number().int().default(8000),
-  DISCOVERY_PORT: z.coerce.number().int().default(8001),
-  BRIDGE_PORT: z.coerce.number().int().default(3001),
-  AIOS_METRICS_PORT: z.coerce.number().int().default(9091),
-  AIOS_MODEL_URL: z.string().optional(),
-  AIOS_MODEL: z.string().optional(),
-  AIOS_MODEL_API_KEY: z.string().optional(),
-  AIOS_VAULT_ADDR: z.string().optional(),
-  AIOS_VAULT_STATUS: z.string().optional(),
-  AIOS_PROMETHEUS_ADDR: z.string().optional(),
+  AIOS_STARTED_AT: z.optional(z.coerce.number().check(z.int(), z.nonnegative())),
+  AIOS_API_TOKEN: z.optional(z.string()),
+  AIOS_CLUSTER_SECRET: z.optional(z.string()),
+  AIOS_NETWORK_PEERS: z._default(z.string(), ""),
+  AIOS_DISCOVERY_SCAN: z._default(z.string(), ""),
+  AIOS_CELL_PORT: port(8000),
+  DISCOVERY_PORT: port(8001),
+  BRIDGE_PORT: port(3001),
+  AIOS_METRICS_PORT: port(9091),
+  AIOS_MODEL_URL: z.optional(z.string()),
+  AIOS_MODEL: z.optional(z.string()),
+  AIOS_MODEL_API_KEY: z.optional(z.string()),
+  AIOS_VAULT_ADDR: z.optional(z.string()),
+  AIOS_VAULT_STATUS: z.optional(z.string()),
+  AIOS_PROMETHEUS_ADDR: z.optional(z.string()),
 });
 
 export type WorkerVars = z.infer<typeof WorkerVarsSchema>;

@@ -31,14 +31,22 @@ export class GraphStore {
   }
 
   private liveEntity(ns: string, name: string) {
-    return one<{ rowid: number; deleted: number }>(this.sql, "SELECT rowid, deleted FROM entities WHERE ns = ? AND name = ?", ns, name);
+    return one<{ rowid: number; deleted: number }>(
+      this.sql,
+      "SELECT rowid, deleted FROM entities WHERE ns = ? AND name = ?",
+      ns,
+      name,
+    );
   }
 
   private liveContents(ns: string, entity: string): Set<string> {
     return new Set(
-      all<{ content: string }>(this.sql, "SELECT content FROM observations WHERE ns = ? AND entity = ? AND removed = 0", ns, entity).map(
-        (r) => r.content,
-      ),
+      all<{ content: string }>(
+        this.sql,
+        "SELECT content FROM observations WHERE ns = ? AND entity = ? AND removed = 0",
+        ns,
+        entity,
+      ).map((r) => r.content),
     );
   }
 
@@ -63,7 +71,13 @@ export class GraphStore {
     const rows = all<{ rowid: number }>(this.sql, `SELECT rowid FROM observations WHERE removed = 0 AND ${where}`, ...params);
     for (const r of rows) {
       const s = stamp();
-      this.sql.exec("UPDATE observations SET removed = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?", s.hlc, s.origin, s.oseq, r.rowid);
+      this.sql.exec(
+        "UPDATE observations SET removed = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?",
+        s.hlc,
+        s.origin,
+        s.oseq,
+        r.rowid,
+      );
       this.sql.exec("DELETE FROM observations_fts WHERE rowid = ?", r.rowid);
     }
     return rows.length;
@@ -158,7 +172,13 @@ export class GraphStore {
       const e = this.liveEntity(req.namespace, name);
       if (!e || e.deleted) continue;
       const s = stamp();
-      this.sql.exec("UPDATE entities SET deleted = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?", s.hlc, s.origin, s.oseq, e.rowid);
+      this.sql.exec(
+        "UPDATE entities SET deleted = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?",
+        s.hlc,
+        s.origin,
+        s.oseq,
+        e.rowid,
+      );
       this.sql.exec("DELETE FROM entities_fts WHERE rowid = ?", e.rowid);
       this.removeObservations("ns = ? AND entity = ?", [req.namespace, name], stamp);
       const rels = all<{ rowid: number }>(
@@ -175,7 +195,13 @@ export class GraphStore {
   }
 
   private tombstoneRelation(rowid: number, s: Stamp): void {
-    this.sql.exec("UPDATE relations SET deleted = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?", s.hlc, s.origin, s.oseq, rowid);
+    this.sql.exec(
+      "UPDATE relations SET deleted = 1, hlc = ?, origin = ?, oseq = ? WHERE rowid = ?",
+      s.hlc,
+      s.origin,
+      s.oseq,
+      rowid,
+    );
   }
 
   deleteObservations(req: GraphRequest<"delete_observations">, stamp: Stamper): Outcome<{ removed: number }> {

@@ -14,6 +14,9 @@ export function checkOrigin(request: Request): void {
   }
   const origin = request.headers.get("origin");
   if (origin && origin !== "null" && !VSCODE_ORIGIN.test(origin)) {
-    throw new HttpError(403, `origin "${origin}" is not allowed; only VS Code (vscode-webview://, vscode-file://) may call the bridge from a browser context`);
+    throw new HttpError(
+      403,
+      `origin "${origin}" is not allowed; only VS Code (vscode-webview://, vscode-file://) may call the bridge from a browser context`,
+    );
   }
 }

@@ -35,4 +35,3 @@ export const bridgeApp = createApp<BridgeEnv>("bridge")
   .before(checkOrigin)
   .get("/health", health)
   .get("/network-peers", networkPeers);
-

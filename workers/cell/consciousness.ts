@@ -1,5 +1,14 @@
 /** Gathers the measured inputs of the consciousness level and computes it. */
-import { computeLevel, computePrimitives, MOMENTUM_WINDOW_SECONDS, SYNC_HALF_LIFE_SECONDS, WEIGHTS, MOMENTUM_SCALE, type LevelInputs, type Primitives } from "../../lib/consciousness";
+import {
+  computeLevel,
+  computePrimitives,
+  MOMENTUM_WINDOW_SECONDS,
+  SYNC_HALF_LIFE_SECONDS,
+  WEIGHTS,
+  MOMENTUM_SCALE,
+  type LevelInputs,
+  type Primitives,
+} from "../../lib/consciousness";
 import { tryRpc, type PeerSummary } from "../../lib/rpc";
 import type { StateStats } from "../../durable-objects/consciousness-state";
 import { state, type CellEnv } from "./env";

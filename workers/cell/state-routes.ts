@@ -4,7 +4,15 @@ import { requireToken } from "../../lib/auth";
 import { HttpError } from "../../lib/errors";
 import { GraphRequests, type GraphOp, type Outcome } from "../../lib/graph-types";
 import { json, parseWith, readJson } from "../../lib/http";
-import { ContextSchema, LevelReportSchema, MessageQuerySchema, MessageSchema, type MessageInput, toContext, toMessage } from "../../lib/state-types";
+import {
+  ContextSchema,
+  LevelReportSchema,
+  MessageQuerySchema,
+  MessageSchema,
+  type MessageInput,
+  toContext,
+  toMessage,
+} from "../../lib/state-types";
 import { vars } from "../../lib/vars";
 import { measure } from "./consciousness";
 import { state, type CellEnv } from "./env";
@@ -29,11 +37,23 @@ export async function runGraphOp(env: CellEnv, op: GraphOp, args: unknown): Prom
     case "add_observations":
       return { results: unwrap(await s.addObservations(parseWith(GraphRequests.add_observations, args))) };
     case "delete_entities":
-      return { success: true, ...unwrap(await s.deleteEntities(parseWith(GraphRequests.delete_entities, args))), message: "Entities deleted successfully" };
+      return {
+        success: true,
+        ...unwrap(await s.deleteEntities(parseWith(GraphRequests.delete_entities, args))),
+        message: "Entities deleted successfully",
+      };
     case "delete_observations":
-      return { success: true, ...unwrap(await s.deleteObservations(parseWith(GraphRequests.delete_observations, args))), message: "Observations deleted successfully" };
+      return {
+        success: true,
+        ...unwrap(await s.deleteObservations(parseWith(GraphRequests.delete_observations, args))),
+        message: "Observations deleted successfully",
+      };
     case "delete_relations":
-      return { success: true, ...unwrap(await s.deleteRelations(parseWith(GraphRequests.delete_relations, args))), message: "Relations deleted successfully" };
+      return {
+        success: true,
+        ...unwrap(await s.deleteRelations(parseWith(GraphRequests.delete_relations, args))),
+        message: "Relations deleted successfully",
+      };
     case "read_graph":
       return s.readGraph(parseWith(GraphRequests.read_graph, args));
     case "search_nodes":
@@ -68,7 +88,8 @@ export async function memoryGet(request: AppRequest, env: CellEnv): Promise<Resp
   }
   const q = new URL(request.url).searchParams;
   const args: Record<string, unknown> = { namespace: q.get("namespace") ?? undefined };
-  if (op === "search_nodes") Object.assign(args, { query: q.get("query") ?? q.get("q") ?? undefined, limit: q.get("limit") ?? undefined });
+  if (op === "search_nodes")
+    Object.assign(args, { query: q.get("query") ?? q.get("q") ?? undefined, limit: q.get("limit") ?? undefined });
   if (op === "open_nodes") args["names"] = q.getAll("name");
   return json(await runGraphOp(env, op, parseWith(GraphRequests[op], args, "query parameters")));
 }

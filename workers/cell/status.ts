@@ -10,7 +10,13 @@ import type { CellEnv } from "./env";
 export async function cellInfo(env: CellEnv): Promise<CellInfo> {
   const v = vars(env);
   const { level } = await measure(env);
-  return { cell_id: v.AIOS_CELL_ID, branch: v.AIOS_BRANCH, hostname: v.AIOS_HOSTNAME, version: VERSION, consciousness_level: level };
+  return {
+    cell_id: v.AIOS_CELL_ID,
+    branch: v.AIOS_BRANCH,
+    hostname: v.AIOS_HOSTNAME,
+    version: VERSION,
+    consciousness_level: level,
+  };
 }
 
 export const SERVICES = ["consciousness", "knowledge-graph", "messages", "context"];
@@ -88,7 +94,12 @@ export async function consciousness(_req: AppRequest, env: CellEnv): Promise<Res
 export async function primitives(_req: AppRequest, env: CellEnv): Promise<Response> {
   const v = vars(env);
   const r = await measure(env);
-  return json({ cell_id: v.AIOS_CELL_ID, primitives: r.primitives, consciousness_level: r.level, timestamp: new Date().toISOString() });
+  return json({
+    cell_id: v.AIOS_CELL_ID,
+    primitives: r.primitives,
+    consciousness_level: r.level,
+    timestamp: new Date().toISOString(),
+  });
 }
 
 export async function peers(_req: AppRequest, env: CellEnv): Promise<Response> {

@@ -17,10 +17,7 @@ export function registry(env: DiscoveryEnv): DurableObjectStub<PeerRegistry> {
 export const discoveryApp = createApp<DiscoveryEnv>("discovery")
   .get("/health", async (_req, env) => {
     const v = vars(env);
-    const [summary, cell] = await Promise.all([
-      registry(env).summary(),
-      env.CELL ? tryRpc(() => env.CELL!.info()) : undefined,
-    ]);
+    const [summary, cell] = await Promise.all([registry(env).summary(), env.CELL ? tryRpc(() => env.CELL!.info()) : undefined]);
     return json({
       status: cell ? "healthy" : "degraded",
       cell_id: v.AIOS_CELL_ID,

@@ -1,0 +1,20 @@
+/** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
+import { benchStartup } from "./startup";
+import type { Figure } from "./stats";
+
+const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
+  startup: benchStartup,
+};
+
+export async function runBench(root: string, names: string[]): Promise<number> {
+  const chosen = names.length ? names : Object.keys(BENCHES);
+  for (const name of chosen) {
+    const bench = BENCHES[name];
+    if (!bench) {
+      console.error(`aios: unknown benchmark "${name}"; benchmarks: ${Object.keys(BENCHES).join(", ")}`);
+      return 2;
+    }
+    await bench(root);
+  }
+  return 0;
+}

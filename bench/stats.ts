@@ -1,0 +1,75 @@
+/** Small helpers shared by the benchmarks: percentiles, process memory, result files. */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export const median = (values: number[]) => percentile(values, 50);
+
+/** Resident memory in bytes of a process and all its descendants (Linux /proc). */
+export function treeRss(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m) total += Number(m[1]) * 1024;
+    } catch {
+      continue;
+    }
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+export interface Figure {
+  figure: string;
+  value: number;
+  unit: string;
+  reference?: string;
+  referenceValue?: number;
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+
+export function machine(): string {
+  return `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`;
+}
+
+export function report(name: string, figures: Figure[], root: string): void {
+  console.log(`\n${name} (${machine()}, ${new Date().toISOString()})`);
+  for (const f of figures) {
+    const ref = f.reference ? `  reference ${f.reference}: ${round(f.referenceValue!)} ${f.unit}, ratio ${round(f.ratio!)}` : "";
+    const target = f.target ? `  target ${f.target}: ${f.met ? "met" : "NOT met"}` : "";
+    console.log(`  ${f.figure}: ${round(f.value)} ${f.unit}${ref}${target}`);
+  }
+  const dir = path.join(root, "bench", "out");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, `${name}.json`),
+    JSON.stringify({ name, machine: machine(), date: new Date().toISOString(), figures }, null, 2),
+  );
+}
+
+export const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 100) / 100);

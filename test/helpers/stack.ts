@@ -1,0 +1,145 @@
+/**
+ * Starts a real stack as a user would (`node bin/aios.mjs start`, the code
+ * behind `npm start`) on a loopback address, and stops it by its PID.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const PORTS = { cell: 8000, discovery: 8001, bridge: 3001, metrics: 9091 } as const;
+export type Service = keyof typeof PORTS;
+
+export interface StackOptions {
+  ip: string;
+  cellId?: string;
+  env?: Record<string, string>;
+  dir?: string;
+  /** Working directory of the launcher (where it looks for .env); defaults to the stack's folder. */
+  cwd?: string;
+  waitReady?: boolean;
+}
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(AIOS_|CELL_ID$|DISCOVERY_PORT$|BRIDGE_PORT$|VAULT_TOKEN$)/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `probe` until it is truthy or `timeoutMs` passes; bounded by construction. */
+export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(stepMs);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+}
+
+export class TestStack {
+  output = "";
+  exitCode: number | null | undefined = undefined;
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly opts: StackOptions,
+    readonly dir: string,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolve) =>
+      child.on("exit", (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  static async start(opts: StackOptions): Promise<TestStack> {
+    const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), "aios-e2e-"));
+    const env = cleanEnv({
+      AIOS_HOST: opts.ip,
+      AIOS_BRIDGE_HOST: opts.ip,
+      AIOS_DATA_DIR: path.join(dir, "data"),
+      AIOS_LOG_DIR: path.join(dir, "logs"),
+      AIOS_CELL_ID: opts.cellId ?? `cell-${opts.ip.replace(/\./g, "-")}`,
+      AIOS_MDNS: "off",
+      ...opts.env,
+    });
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "aios.mjs"), "start"], {
+      cwd: opts.cwd ?? dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stack = new TestStack(opts, dir, child);
+    if (opts.waitReady !== false) await stack.ready();
+    return stack;
+  }
+
+  url(service: Service, p = ""): string {
+    return `http://${this.opts.ip}:${PORTS[service]}${p}`;
+  }
+
+  get token(): string {
+    return this.opts.env?.["AIOS_API_TOKEN"] ?? readFileSync(path.join(this.dir, "data", "api-token"), "utf8").trim();
+  }
+
+  async ready(timeoutMs = 30_000): Promise<void> {
+    await until(async () => {
+      if (this.exitCode !== undefined) throw new Error(`stack exited with ${this.exitCode}: ${this.output}`);
+      const all = await Promise.all(
+        (Object.keys(PORTS) as Service[]).map((s) =>
+          fetch(this.url(s, "/health"))
+            .then((r) => r.ok)
+            .catch(() => false),
+        ),
+      );
+      return all.every(Boolean);
+    }, timeoutMs);
+  }
+
+  /** A request with the API token. */
+  async api(p: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${this.token}`);
+    if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
+    return fetch(this.url("cell", p), { ...init, headers });
+  }
+
+  async json<T = Record<string, unknown>>(service: Service, p: string): Promise<T> {
+    const r = await fetch(this.url(service, p));
+    return (await r.json()) as T;
+  }
+
+  /** Sends a signal to the launcher and waits (bounded) for it to exit. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15_000): Promise<number | null> {
+    if (this.exitCode !== undefined) return this.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Waits for the launcher to exit on its own (config errors). */
+  async exit(timeoutMs = 20_000): Promise<number | null> {
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}

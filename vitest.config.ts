@@ -1,0 +1,57 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import path from "node:path";
+import type { WorkerOptions } from "miniflare";
+import { defineConfig } from "vitest/config";
+import { bundleWorkers, readWorkerSpecs, workerOptions } from "./launcher/workers.ts";
+
+// Two layers: unit/integration tests inside workerd, and end-to-end tests in
+// Node that start real stacks with the launcher and talk to them over sockets.
+// In the unit layer the cell (from wrangler.toml) is SELF; the other three
+// workers run beside it from their own wrangler.toml files, as in `npm start`.
+const root = import.meta.dirname;
+const UNIT_VARS = {
+  AIOS_CELL_ID: "unit-cell",
+  AIOS_API_TOKEN: "unit-token",
+  AIOS_LOG_LEVEL: "error",
+  AIOS_HOSTNAME: "unit-host",
+};
+
+// The pool runs the cell under its own worker name; the helpers' bindings to "aios-cell" follow it.
+const RUNNER = "vitest-pool-workers-runner-unit";
+function pointAtRunner(options: WorkerOptions): WorkerOptions {
+  const services = Object.entries(options.serviceBindings ?? {}).map(([k, v]) => [k, v === "aios-cell" ? RUNNER : v]);
+  return { ...options, serviceBindings: Object.fromEntries(services) as WorkerOptions["serviceBindings"] };
+}
+
+export default defineConfig(async () => {
+  const specs = readWorkerSpecs(root).filter((s) => s.service !== "cell");
+  const scripts = await bundleWorkers(specs, path.join(root, ".build", "unit-workers"));
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: UNIT_VARS,
+                workers: specs.map((s) => pointAtRunner(workerOptions(s, scripts.get(s.service)!, UNIT_VARS))),
+              },
+            }),
+          ],
+          test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+        },
+        {
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  };
+});
