@@ -1,9 +1,11 @@
 /** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
 import { benchStartup } from "./startup";
+import { benchStore } from "./store";
 import type { Figure } from "./stats";
 
 const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   startup: benchStartup,
+  store: benchStore,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

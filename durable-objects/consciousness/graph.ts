@@ -315,25 +315,62 @@ export class GraphStore {
     return { ...graph, ranked };
   }
 
+  /**
+   * Asks each FTS index for its best hits (FTS5's own ORDER BY rank LIMIT path,
+   * which avoids scoring every match), then keeps the live ones of this
+   * namespace, best score per entity. Widens the window while other
+   * namespaces or dead rows crowd it out.
+   */
   private searchFts(req: GraphRequest<"search_nodes">): { name: string; score: number }[] {
     const phrase = `"${req.query.replace(/"/g, '""')}"`;
-    return all<{ name: string; score: number }>(
-      this.sql,
-      `WITH hits AS (
-         SELECT e.name AS name, bm25(entities_fts) AS score
-           FROM entities_fts JOIN entities e ON e.rowid = entities_fts.rowid
-          WHERE entities_fts MATCH ?1 AND e.ns = ?2 AND e.deleted = 0
-         UNION ALL
-         SELECT o.entity AS name, bm25(observations_fts) AS score
-           FROM observations_fts JOIN observations o ON o.rowid = observations_fts.rowid
-          WHERE observations_fts MATCH ?1 AND o.ns = ?2 AND o.removed = 0)
-       SELECT h.name AS name, min(h.score) AS score FROM hits h
-         JOIN entities e ON e.ns = ?2 AND e.name = h.name AND e.deleted = 0
-        GROUP BY h.name ORDER BY score, h.name LIMIT ?3`,
-      phrase,
-      req.namespace,
-      req.limit,
-    );
+    const best = new Map<string, number>();
+    for (let window = req.limit * 4; ; window *= 8) {
+      best.clear();
+      let exhausted = true;
+      const keep = (name: string, score: number) => {
+        const prev = best.get(name);
+        if (prev === undefined || score < prev) best.set(name, score);
+      };
+      const obs = all<{ rowid: number; score: number }>(
+        this.sql,
+        "SELECT rowid, rank AS score FROM observations_fts WHERE observations_fts MATCH ? ORDER BY rank LIMIT ?",
+        phrase,
+        window,
+      );
+      if (obs.length === window) exhausted = false;
+      const scoreOf = new Map(obs.map((o) => [o.rowid, o.score]));
+      for (const o of all<{ rowid: number; entity: string }>(
+        this.sql,
+        `SELECT o.rowid AS rowid, o.entity AS entity FROM observations o
+          JOIN entities e ON e.ns = o.ns AND e.name = o.entity AND e.deleted = 0
+         WHERE o.rowid IN (SELECT value FROM json_each(?)) AND o.ns = ? AND o.removed = 0`,
+        JSON.stringify(obs.map((o) => o.rowid)),
+        req.namespace,
+      )) {
+        keep(o.entity, scoreOf.get(o.rowid)!);
+      }
+      const ents = all<{ rowid: number; score: number }>(
+        this.sql,
+        "SELECT rowid, rank AS score FROM entities_fts WHERE entities_fts MATCH ? ORDER BY rank LIMIT ?",
+        phrase,
+        window,
+      );
+      if (ents.length === window) exhausted = false;
+      const entScore = new Map(ents.map((e) => [e.rowid, e.score]));
+      for (const e of all<{ rowid: number; name: string }>(
+        this.sql,
+        "SELECT rowid, name FROM entities WHERE rowid IN (SELECT value FROM json_each(?)) AND ns = ? AND deleted = 0",
+        JSON.stringify(ents.map((e) => e.rowid)),
+        req.namespace,
+      )) {
+        keep(e.name, entScore.get(e.rowid)!);
+      }
+      if (best.size >= req.limit || exhausted) break;
+    }
+    return [...best]
+      .map(([name, score]) => ({ name, score }))
+      .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1))
+      .slice(0, req.limit);
   }
 
   private searchScan(req: GraphRequest<"search_nodes">): { name: string; score: number }[] {

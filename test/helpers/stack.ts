@@ -3,11 +3,18 @@
  * behind `npm start`) on a loopback address, and stops it by its PID.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+/** The project folder: the nearest parent with bin/aios.mjs (this file also runs bundled, from .build/). */
+function findRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "bin", "aios.mjs"))) return dir;
+  }
+  throw new Error(`no project folder above ${from}`);
+}
+export const ROOT = findRoot(import.meta.dirname);
 export const PORTS = { cell: 8000, discovery: 8001, bridge: 3001, metrics: 9091 } as const;
 export type Service = keyof typeof PORTS;
 

@@ -1,0 +1,118 @@
+/**
+ * Consciousness store over REST: write throughput (observations per second)
+ * and search latency at 10,000 and 100,000 observations, against the MCP
+ * reference memory server driven with the same workload in the same run.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { TestStack } from "../test/helpers/stack";
+import { startReferenceMemory } from "./reference-memory";
+import { median, percentile, report, type Figure } from "./stats";
+import { entities, pool, searchQuery } from "./workload";
+
+const WRITES = 400;
+const SEARCHES = 300;
+const CONCURRENCY = 8;
+
+export async function benchStore(root: string): Promise<Figure[]> {
+  const stack = await TestStack.start({ ip: "127.0.21.1", env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" } });
+  const refDir = mkdtempSync(path.join(os.tmpdir(), "aios-ref-"));
+  const ref = await startReferenceMemory(root, path.join(refDir, "memory.jsonl"));
+  const post = async (op: string, body: unknown) => {
+    const r = await stack.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${op}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  try {
+    // 10,000 entities with one observation each, on both.
+    for (let b = 0; b < 10; b++) {
+      const batch = entities(1000, 1, b * 1000);
+      await post("create_entities", { namespace: "small", entities: batch });
+      await ref.call("create_entities", { entities: batch });
+    }
+    const write = (call: (i: number) => Promise<unknown>) => async () => {
+      const t = performance.now();
+      const lat = await pool(WRITES, CONCURRENCY, call);
+      return { perSecond: WRITES / ((performance.now() - t) / 1000), lat };
+    };
+    const ours = await write((i) =>
+      post("add_observations", {
+        namespace: "small",
+        observations: [{ entityName: `entity-${(i * 13) % 10000}`, contents: [`bench write ${i}`] }],
+      }),
+    )();
+    const theirs = await write((i) =>
+      ref.call("add_observations", {
+        observations: [{ entityName: `entity-${(i * 13) % 10000}`, contents: [`bench write ${i}`] }],
+      }),
+    )();
+    const oursSearch = await pool(SEARCHES, 1, (i) =>
+      post("search_nodes", { namespace: "small", query: searchQuery(i), limit: 20 }),
+    );
+    const theirsSearch = await pool(Math.min(SEARCHES, 100), 1, (i) => ref.call("search_nodes", { query: searchQuery(i) }));
+
+    // 100,000 observations: 10,000 entities with ten each (ours only; the reference takes minutes).
+    for (let b = 0; b < 10; b++) await post("create_entities", { namespace: "large", entities: entities(1000, 10, b * 1000) });
+    const large = await pool(SEARCHES, 1, (i) => post("search_nodes", { namespace: "large", query: searchQuery(i), limit: 20 }));
+
+    const wRatio = ours.perSecond / theirs.perSecond;
+    const sRatio = median(theirsSearch) / median(oursSearch);
+    const figures: Figure[] = [
+      {
+        figure: "writes at 10,000 entities (add_observations over REST, 8 clients)",
+        value: ours.perSecond,
+        unit: "obs/s",
+        reference: "server-memory, same workload",
+        referenceValue: theirs.perSecond,
+        ratio: wRatio,
+        target: ">= 10x reference",
+        met: wRatio >= 10,
+      },
+      {
+        figure: "write latency p99 at 10,000 entities",
+        value: percentile(ours.lat, 99),
+        unit: "ms",
+        reference: "server-memory p99",
+        referenceValue: percentile(theirs.lat, 99),
+        ratio: percentile(ours.lat, 99) / percentile(theirs.lat, 99),
+      },
+      {
+        figure: "search median at 10,000 observations",
+        value: median(oursSearch),
+        unit: "ms",
+        reference: "server-memory median",
+        referenceValue: median(theirsSearch),
+        ratio: sRatio,
+        target: ">= 20x faster than reference",
+        met: sRatio >= 20,
+      },
+      {
+        figure: "search p99 at 10,000 observations",
+        value: percentile(oursSearch, 99),
+        unit: "ms",
+        reference: "server-memory p99",
+        referenceValue: percentile(theirsSearch, 99),
+        ratio: percentile(theirsSearch, 99) / percentile(oursSearch, 99),
+      },
+      {
+        figure: "search median at 100,000 observations",
+        value: median(large),
+        unit: "ms",
+        reference: "search median at 10,000 (same run)",
+        referenceValue: median(oursSearch),
+        ratio: median(large) / median(oursSearch),
+        target: "< 5 ms",
+        met: median(large) < 5,
+      },
+      { figure: "search p99 at 100,000 observations", value: percentile(large, 99), unit: "ms" },
+    ];
+    report("store", figures, root);
+    return figures;
+  } finally {
+    await ref.close();
+    await stack.stop();
+    rmSync(refDir, { recursive: true, force: true });
+    rmSync(stack.dir, { recursive: true, force: true });
+  }
+}
