@@ -34,9 +34,17 @@ export function gitBranch(root: string): string {
   }
 }
 
+/** The first non-internal IPv4 address: what peers on the LAN reach us at when we bind 0.0.0.0. */
+export function lanAddress(): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
+
 export function loadConfig(root: string): StackConfig {
   const env = loadEnv(path.resolve(".env"), process.env);
-  return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root) });
+  return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root), lanAddress: lanAddress() });
 }
 
 function workerVars(cfg: StackConfig, apiToken: string, startedAt: number): Record<string, string> {
@@ -49,6 +57,8 @@ function workerVars(cfg: StackConfig, apiToken: string, startedAt: number): Reco
     AIOS_API_TOKEN: apiToken,
     AIOS_CLUSTER_SECRET: cfg.clusterSecret,
     AIOS_NETWORK_PEERS: cfg.networkPeers.map((p) => p.url).join(","),
+    AIOS_ADVERTISE_HOST: cfg.advertiseHost,
+    AIOS_PEER_REMOVE_AFTER_SECONDS: String(cfg.peerRemoveAfterSeconds),
     AIOS_DISCOVERY_SCAN: cfg.discoveryScan,
     AIOS_CELL_PORT: String(cfg.ports.cell),
     DISCOVERY_PORT: String(cfg.ports.discovery),
@@ -147,6 +157,9 @@ export async function start(root: string): Promise<number> {
     mf = instance;
     takeOverSignals();
     await instance.ready;
+    // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
+    const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
+    await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
   };
 
   const onRuntimeExit = async (): Promise<void> => {

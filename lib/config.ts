@@ -45,6 +45,9 @@ export interface StackConfig {
   model?: string;
   modelApiKey?: string;
   mdns: boolean;
+  /** The address other cells reach this one at. */
+  advertiseHost: string;
+  peerRemoveAfterSeconds: number;
 }
 
 export type RawEnv = Record<string, string | undefined>;
@@ -93,6 +96,8 @@ export function defaultCellId(hostname: string): string {
 export interface ConfigDefaults {
   hostname: string;
   branch: string;
+  /** This machine's LAN address, for AIOS_HOST=0.0.0.0. */
+  lanAddress: string;
 }
 
 export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackConfig {
@@ -132,11 +137,16 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
   const vaultAddr = url(env, "AIOS_VAULT_ADDR");
   const vaultToken = opt(env, "VAULT_TOKEN");
   if (vaultAddr && !vaultToken) throw new ConfigError("VAULT_TOKEN", "is required when AIOS_VAULT_ADDR is set");
+  const host = bindHost(env, "AIOS_HOST", "0.0.0.0");
+  const removeAfter = opt(env, "AIOS_PEER_REMOVE_AFTER") ?? "600";
+  if (!/^\d+$/.test(removeAfter) || Number(removeAfter) < 1) {
+    throw new ConfigError("AIOS_PEER_REMOVE_AFTER", `expected a whole number of seconds, got "${removeAfter}"`);
+  }
   return {
     cellId,
     branch: opt(env, "AIOS_BRANCH") ?? defaults.branch,
     hostname: defaults.hostname,
-    host: bindHost(env, "AIOS_HOST", "0.0.0.0"),
+    host,
     bridgeHost: bindHost(env, "AIOS_BRIDGE_HOST", "127.0.0.1"),
     ports,
     cellAddr: url(env, "AIOS_CELL_ADDR"),
@@ -154,6 +164,8 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
     model: opt(env, "AIOS_MODEL"),
     modelApiKey: opt(env, "AIOS_MODEL_API_KEY"),
     mdns: ["on", "true", "1"].includes(mdns),
+    advertiseHost: bindHost(env, "AIOS_ADVERTISE_HOST", host === "0.0.0.0" || host === "::" ? defaults.lanAddress : host),
+    peerRemoveAfterSeconds: Number(removeAfter),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Small HTTP helpers shared by every worker: JSON responses and validated bodies. */
-import type { z } from "zod";
+// zod/v4/core: both zod and zod/mini schemas (discovery uses mini to keep its isolate small).
+import { safeParse, type $ZodError, type $ZodType, type output } from "zod/v4/core";
 import { badRequest, HttpError } from "./errors";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -46,30 +47,30 @@ function tooLarge(limit: number): HttpError {
 }
 
 /** Describes zod issues as "path: message" so the client sees exactly which field is wrong. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: $ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
     .join("; ");
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = "body"): z.infer<S> {
-  const result = schema.safeParse(value);
+export function parseWith<S extends $ZodType>(schema: S, value: unknown, what = "body"): output<S> {
+  const result = safeParse(schema, value);
   if (!result.success) throw badRequest(`invalid ${what}: ${describeIssues(result.error)}`);
   return result.data;
 }
 
 /** Parses a JSON body against a zod schema; every failure is a 4xx naming the problem. */
-export async function readJson<S extends z.ZodType>(
-  request: Request,
-  schema: S,
-  limit = DEFAULT_BODY_LIMIT,
-): Promise<z.infer<S>> {
+export async function readJson<S extends $ZodType>(request: Request, schema: S, limit = DEFAULT_BODY_LIMIT): Promise<output<S>> {
   const type = request.headers.get("content-type");
   if (type && !/^application\/(?:[\w.+-]*\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
     throw new HttpError(415, `expected a JSON body (content-type application/json), got "${type}"`);
   }
-  const text = await readText(request, limit);
+  return parseJsonText(await readText(request, limit), schema);
+}
+
+/** Parses JSON text against a schema; every failure is a 400 naming the problem. */
+export function parseJsonText<S extends $ZodType>(text: string, schema: S): output<S> {
   if (!text.trim()) throw badRequest("body is empty; expected a JSON object");
   let value: unknown;
   try {

@@ -19,6 +19,9 @@ export const WorkerVarsSchema = z.object({
   AIOS_API_TOKEN: z.optional(z.string()),
   AIOS_CLUSTER_SECRET: z.optional(z.string()),
   AIOS_NETWORK_PEERS: z._default(z.string(), ""),
+  /** The address other cells reach this one at (the launcher picks it from AIOS_HOST or the LAN interface). */
+  AIOS_ADVERTISE_HOST: text("127.0.0.1"),
+  AIOS_PEER_REMOVE_AFTER_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
   AIOS_DISCOVERY_SCAN: z._default(z.string(), ""),
   AIOS_CELL_PORT: port(8000),
   DISCOVERY_PORT: port(8001),

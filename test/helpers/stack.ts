@@ -91,6 +91,8 @@ export class TestStack {
       cwd: opts.cwd ?? dir,
       env,
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so kill9() can take the launcher and its workerd down together.
+      detached: true,
     });
     const stack = new TestStack(opts, dir, child);
     if (opts.waitReady !== false) await stack.ready();
@@ -140,6 +142,13 @@ export class TestStack {
     const code = await this.exited;
     clearTimeout(timer);
     return code;
+  }
+
+  /** kill -9 of the whole stack (launcher and runtime), as a crash or power cut would. */
+  async kill9(): Promise<void> {
+    if (this.exitCode !== undefined) return;
+    process.kill(-this.child.pid!, "SIGKILL");
+    await this.exited;
   }
 
   /** Waits for the launcher to exit on its own (config errors). */

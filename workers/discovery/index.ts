@@ -3,6 +3,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { DiscoveryRpc, Peer, PeerSummary } from "../../lib/rpc";
 import { discoveryApp, registry, type DiscoveryEnv } from "./routes";
 
+export { CellIdentity } from "../../durable-objects/cell-identity";
 export { PeerRegistry } from "../../durable-objects/peer-registry";
 
 export default class Discovery extends WorkerEntrypoint<DiscoveryEnv> implements DiscoveryRpc {
@@ -10,8 +11,10 @@ export default class Discovery extends WorkerEntrypoint<DiscoveryEnv> implements
     return discoveryApp.fetch(request, this.env, this.ctx);
   }
 
-  summary(): Promise<PeerSummary> {
-    return registry(this.env).summary();
+  async summary(): Promise<PeerSummary> {
+    const reg = registry(this.env);
+    await reg.ensureRunning();
+    return reg.summary();
   }
 
   peers(): Promise<Peer[]> {

@@ -1,35 +1,142 @@
+import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
-import { createApp, type BaseEnv } from "../../lib/app";
-import { json } from "../../lib/http";
+import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
+import { requireToken } from "../../lib/auth";
+import { HttpError, notFound } from "../../lib/errors";
+import { json, parseJsonText, readJson, readText } from "../../lib/http";
+import {
+  CellHeartbeatSchema,
+  HelloSchema,
+  LegacyHeartbeatSchema,
+  RegisterSchema,
+  ScanRequestSchema,
+} from "../../lib/peer-protocol";
 import { tryRpc, type CellBinding, type MetricsBinding } from "../../lib/rpc";
 import { vars } from "../../lib/vars";
 
 export interface DiscoveryEnv extends BaseEnv {
   PEERS: DurableObjectNamespace<PeerRegistry>;
+  IDENTITY: DurableObjectNamespace<CellIdentity>;
   CELL?: CellBinding;
   METRICS?: MetricsBinding;
 }
+
+const PROTOCOL_BODY_LIMIT = 64 * 1024;
 
 export function registry(env: DiscoveryEnv): DurableObjectStub<PeerRegistry> {
   return env.PEERS.get(env.PEERS.idFromName("peers"));
 }
 
-export const discoveryApp = createApp<DiscoveryEnv>("discovery")
-  .get("/health", async (_req, env) => {
-    const v = vars(env);
-    const [summary, cell] = await Promise.all([registry(env).summary(), env.CELL ? tryRpc(() => env.CELL!.info()) : undefined]);
-    return json({
-      status: cell ? "healthy" : "degraded",
-      cell_id: v.AIOS_CELL_ID,
-      type: "discovery",
-      hostname: v.AIOS_HOSTNAME,
-      peers_count: summary.known,
-      peers: summary,
-      consciousness_level: cell?.consciousness_level ?? null,
-      services: ["registry"],
-    });
-  })
-  .get("/peers", async (request, env) => {
-    const peers = await registry(env).list();
-    return json({ peers, count: peers.length, my_host: new URL(request.url).hostname });
+export function identity(env: DiscoveryEnv): DurableObjectStub<CellIdentity> {
+  return env.IDENTITY.get(env.IDENTITY.idFromName("identity"));
+}
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** Another cell (a valid signature from a pinned key) or a human or script with the API token. */
+async function caller(request: AppRequest, env: DiscoveryEnv): Promise<{ cell: string; body: string } | { cell: null }> {
+  if (request.headers.has("signature") || request.headers.has("signature-input")) {
+    const v = await identity(env).verify(request, PROTOCOL_BODY_LIMIT);
+    if (!v.ok) throw new HttpError(v.status, `signature refused: ${v.reason}`);
+    return { cell: v.cellId, body: decode(v.body) };
+  }
+  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  return { cell: null };
+}
+
+async function health(_req: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  const v = vars(env);
+  const [summary, cell] = await Promise.all([registry(env).summary(), env.CELL ? tryRpc(() => env.CELL!.info()) : undefined]);
+  return json({
+    status: cell ? "healthy" : "degraded",
+    cell_id: v.AIOS_CELL_ID,
+    type: "discovery",
+    hostname: v.AIOS_HOSTNAME,
+    peers_count: summary.known,
+    peers: summary,
+    consciousness_level: cell?.consciousness_level ?? null,
+    services: ["registry", "health-check", "gossip", "scan", "signed-admission"],
   });
+}
+
+async function peers(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  const list = await registry(env).list();
+  return json({ peers: list, count: list.length, my_host: new URL(request.url).hostname });
+}
+
+/** First contact: admitted only with proof of the cluster secret; answers with our own offer. */
+async function helloRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  const text = await readText(request.clone(), PROTOCOL_BODY_LIMIT);
+  const hello = parseJsonText(text, HelloSchema);
+  const admitted = await identity(env).admit(request, hello.offer, PROTOCOL_BODY_LIMIT);
+  if (!admitted.ok) throw new HttpError(admitted.status, `not admitted: ${admitted.reason}`);
+  if (admitted.cellId !== hello.info.cell_id) throw new HttpError(401, "the signing cell and the described cell differ");
+  const reg = registry(env);
+  await reg.upsertAlive(hello.info, "register", null);
+  await reg.learn(hello.known);
+  request.log.info("peer admitted", { peer: hello.info.cell_id });
+  return json(await reg.myHello());
+}
+
+async function heartbeatRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  const who = await caller(request, env);
+  if (who.cell !== null) {
+    const hb = parseJsonText(who.body, CellHeartbeatSchema);
+    if (hb.info.cell_id !== who.cell) throw new HttpError(401, "the signing cell and the described cell differ");
+    return json(await registry(env).onHeartbeat(hb));
+  }
+  const hb = await readJson(request, LegacyHeartbeatSchema, PROTOCOL_BODY_LIMIT);
+  if (!(await registry(env).legacyHeartbeat(hb.cell_id, hb.consciousness_level)))
+    throw notFound(`unknown cell "${hb.cell_id}"; register it first`);
+  return json({ status: "ok", cell_id: hb.cell_id, timestamp: new Date().toISOString() });
+}
+
+async function registerRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  const who = await caller(request, env);
+  const reg =
+    who.cell !== null ? parseJsonText(who.body, RegisterSchema) : await readJson(request, RegisterSchema, PROTOCOL_BODY_LIMIT);
+  if (who.cell !== null && who.cell !== reg.cell_id)
+    throw new HttpError(403, `cell "${who.cell}" may not register "${reg.cell_id}"`);
+  if (reg.cell_id === vars(env).AIOS_CELL_ID) throw new HttpError(400, "cell_id is this cell's own id");
+  if (reg.public_key) {
+    const pinned = await identity(env).pin(reg.cell_id, reg.public_key, "token");
+    if (!pinned.ok) throw new HttpError(409, pinned.reason);
+  }
+  await registry(env).register(reg);
+  return json({ status: "registered", cell_id: reg.cell_id }, 201);
+}
+
+async function unregisterRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  const id = request.params["cell_id"] ?? "";
+  if (!(await registry(env).unregister(id))) throw notFound(`unknown cell "${id}"`);
+  await identity(env).unpin(id);
+  return json({ status: "unregistered", cell_id: id });
+}
+
+async function startScan(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  const text = await readText(request, PROTOCOL_BODY_LIMIT);
+  const body = text.trim() ? parseJsonText(text, ScanRequestSchema) : {};
+  const started = await registry(env).startScan(body.ranges);
+  if (!started.ok) throw new HttpError(started.error.includes("already running") ? 409 : 400, started.error);
+  return json({ status: "started", scan: started.state }, 202);
+}
+
+async function scanStatus(_req: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  const scan = await registry(env).scanStatus();
+  return json(scan ? { status: scan.finished_at ? "finished" : "running", scan } : { status: "none", scan: null });
+}
+
+export const discoveryApp = createApp<DiscoveryEnv>("discovery")
+  .get("/health", health)
+  .get("/peers", peers)
+  .post("/peers/hello", helloRoute)
+  .post("/heartbeat", heartbeatRoute)
+  .post("/register", registerRoute)
+  .post("/peers/register", registerRoute)
+  .post("/peers", registerRoute)
+  .delete("/unregister/:cell_id", unregisterRoute)
+  .delete("/peers/:cell_id", unregisterRoute)
+  .post("/scan", startScan)
+  .get("/scan", scanStatus);
