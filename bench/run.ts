@@ -1,4 +1,5 @@
 /** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
+import { benchDiscovery } from "./discovery";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
 import type { Figure } from "./stats";
@@ -6,6 +7,7 @@ import type { Figure } from "./stats";
 const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   startup: benchStartup,
   store: benchStore,
+  discovery: benchDiscovery,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {
