@@ -62,3 +62,6 @@ export const RegisterSchema = z.object({
 export type Register = z.infer<typeof RegisterSchema>;
 
 export const ScanRequestSchema = z.object({ ranges: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))) });
+
+/** A cell address found by the launcher (mDNS), handed to discovery. */
+export const CandidateSchema = z.object({ url });

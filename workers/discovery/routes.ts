@@ -123,6 +123,14 @@ async function startScan(request: AppRequest, env: DiscoveryEnv): Promise<Respon
   return json({ status: "started", scan: started.state }, 202);
 }
 
+/** The launcher hands over cells it found on the LAN (mDNS); they are contacted like scan results. */
+async function addCandidate(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  const { url } = await readJson(request, CandidateSchema, PROTOCOL_BODY_LIMIT);
+  await registry(env).addCandidate(url, "scan");
+  return json({ status: "queued", url }, 202);
+}
+
 async function scanStatus(_req: AppRequest, env: DiscoveryEnv): Promise<Response> {
   const scan = await registry(env).scanStatus();
   return json(scan ? { status: scan.finished_at ? "finished" : "running", scan } : { status: "none", scan: null });
@@ -139,4 +147,5 @@ export const discoveryApp = createApp<DiscoveryEnv>("discovery")
   .delete("/unregister/:cell_id", unregisterRoute)
   .delete("/peers/:cell_id", unregisterRoute)
   .post("/scan", startScan)
+  .post("/candidates", addCandidate)
   .get("/scan", scanStatus);
