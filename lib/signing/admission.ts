@@ -4,7 +4,7 @@
  * can only re-register that same key for that same cell, which grants the replayer nothing. It is an
  * HMAC, so a weak secret can be guessed offline from a captured proof: use a long random one.
  */
-import { bytesEqual, fromBase64Url, toBase64Url, utf8 } from "./encoding";
+import { buffer, bytesEqual, fromBase64Url, toBase64Url, utf8 } from "./encoding";
 
 export const ADMISSION_CONTEXT = "aios-admit-v1";
 
@@ -21,8 +21,8 @@ function message(cellId: string, publicKey: string, created: number): Uint8Array
 }
 
 async function hmac(secret: string, data: Uint8Array): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+  const key = await crypto.subtle.importKey("raw", buffer(utf8(secret)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, buffer(data)));
 }
 
 /** base64url(HMAC-SHA256(secret, "aios-admit-v1\n<cellId>\n<publicKey>\n<created>")); created in Unix seconds. */

@@ -1,9 +1,9 @@
 /** RFC 9530 `Content-Digest` with sha-256, the only algorithm this profile sends or accepts. */
-import { bytesEqual } from "./encoding";
+import { buffer, bytesEqual } from "./encoding";
 import { isInnerList, parseDictionary, serializeDictionary } from "./sf";
 
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buffer(bytes)));
 }
 
 /** The `Content-Digest` field value for these body bytes, e.g. `sha-256=:X48E9q…=:`. */

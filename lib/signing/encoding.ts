@@ -33,5 +33,12 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
 /** Constant-time for equal lengths; a length mismatch answers early, since lengths here are public (fixed-size MACs and hashes). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
-  return crypto.subtle.timingSafeEqual(a, b);
+  // workerd's extension to WebCrypto; typed here so this file also checks under Node's DOM types.
+  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
+  return subtle.timingSafeEqual(a, b);
+}
+
+/** The bytes as WebCrypto's BufferSource (an ArrayBuffer-backed view), copying only when they are not. */
+export function buffer(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
 }

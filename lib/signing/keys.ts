@@ -2,7 +2,7 @@
  * Ed25519 keys as text. The public key is the raw 32-byte key, the private key its PKCS #8 encoding
  * (the body of a `-----BEGIN PRIVATE KEY-----` PEM), both base64url without padding.
  */
-import { fromBase64Url, toBase64Url } from "./encoding";
+import { buffer, fromBase64Url, toBase64Url } from "./encoding";
 
 const ED25519 = { name: "Ed25519" };
 
@@ -25,7 +25,7 @@ export async function importPublicKey(text: string): Promise<CryptoKey | undefin
   const raw = fromBase64Url(text);
   if (!raw || raw.byteLength !== 32) return undefined;
   try {
-    return await crypto.subtle.importKey("raw", raw, ED25519, false, ["verify"]);
+    return await crypto.subtle.importKey("raw", buffer(raw), ED25519, false, ["verify"]);
   } catch {
     return undefined;
   }
@@ -35,17 +35,17 @@ export async function importPublicKey(text: string): Promise<CryptoKey | undefin
 export async function importPrivateKey(text: string): Promise<CryptoKey> {
   const pkcs8 = fromBase64Url(text);
   if (!pkcs8) throw new TypeError("private key is not base64url");
-  return crypto.subtle.importKey("pkcs8", pkcs8, ED25519, false, ["sign"]);
+  return crypto.subtle.importKey("pkcs8", buffer(pkcs8), ED25519, false, ["sign"]);
 }
 
 export async function signBytes(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign(ED25519, key, data));
+  return new Uint8Array(await crypto.subtle.sign(ED25519, key, buffer(data)));
 }
 
 export async function verifyBytes(key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
   if (signature.byteLength !== 64) return false;
   try {
-    return await crypto.subtle.verify(ED25519, key, signature, data);
+    return await crypto.subtle.verify(ED25519, key, buffer(signature), buffer(data));
   } catch {
     return false;
   }
