@@ -5,8 +5,16 @@
  * concurrent requests are serialised and none is lost.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { CellIdentity } from "./cell-identity";
 import type { Entity, Graph, GraphRequest, Outcome, Relation } from "../lib/graph-types";
 import { Hlc, decodeHlc, encodeHlc } from "../lib/hlc";
+import { identityOf } from "../lib/intercell";
+import type { CounterDelta } from "../lib/metrics-buffer";
+import { tryRpc, type DiscoveryBinding, type MetricsBinding } from "../lib/rpc";
+import { sameVector, type PullRequest, type PullResponse, type SyncRow, type VersionVector } from "../lib/sync-types";
+import { Replication } from "./consciousness/replication";
+import { SyncLoop, SYNC_INTERVAL_MS, type SyncPeer } from "./consciousness/sync";
+import { SyncState, type PeerSync } from "./consciousness/sync-state";
 import { MOMENTUM_WINDOW_SECONDS } from "../lib/consciousness";
 import { migrate, one, all } from "../lib/sql";
 import type { ContextInput, ContextRow, LevelReport, MessageInput, MessageRow } from "../lib/state-types";
@@ -14,6 +22,16 @@ import { vars } from "../lib/vars";
 import { GraphStore, type Stamp, type Stamper } from "./consciousness/graph";
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
+
+export interface StateEnv {
+  IDENTITY?: DurableObjectNamespace<CellIdentity>;
+  DISCOVERY?: DiscoveryBinding;
+  METRICS?: MetricsBinding;
+}
+
+/** Tombstones are collected once every known peer holds them, and not before this age. */
+const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
+const GC_EVERY_MS = 60 * 1000;
 
 export interface StateStats {
   recent_writes: number;
@@ -23,22 +41,40 @@ export interface StateStats {
   relations: number;
   messages: number;
   reported_levels: { reporter: string; level: number; source: string; reported_at: string }[];
+  sync: PeerSync[];
+  last_sync: string | null;
 }
 
-export class ConsciousnessState extends DurableObject {
+export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly sql: SqlStorage;
   private readonly graph: GraphStore;
   private readonly records: RecordStore;
+  private readonly replication: Replication;
+  private readonly syncState: SyncState;
+  private readonly sync: SyncLoop;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
+  private lastGc = 0;
 
-  constructor(ctx: DurableObjectState, env: object) {
+  constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.graph = new GraphStore(this.sql);
     this.records = new RecordStore(this.sql);
     this.cellId = vars(env).AIOS_CELL_ID;
+    this.replication = new Replication(this.sql, this.cellId);
+    this.syncState = new SyncState(this.sql);
+    this.sync = new SyncLoop({
+      cellId: this.cellId,
+      state: this.syncState,
+      identity: () => identityOf(env.IDENTITY!),
+      alivePeers: () => this.alivePeers(),
+      vector: () => this.replication.versionVector(this.oseq),
+      applyRemote: (rows) => this.applyRemote(rows),
+      count: (deltas) => this.count(deltas),
+      background: (p) => ctx.waitUntil(p),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, MIGRATIONS);
       const meta = new Map(
@@ -46,7 +82,88 @@ export class ConsciousnessState extends DurableObject {
       );
       this.hlc = new Hlc(decodeHlc(meta.get("hlc") ?? "") ?? { wall: 0, counter: 0 });
       this.oseq = Number(meta.get("oseq") ?? "0");
+      if (env.IDENTITY && env.DISCOVERY && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + 100);
     });
+  }
+
+  // ---- replication -----------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.sync.round();
+      if (Date.now() - this.lastGc > GC_EVERY_MS) {
+        this.lastGc = Date.now();
+        await this.collectTombstones();
+      }
+    } finally {
+      await this.ctx.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS);
+    }
+  }
+
+  /** Wakes the sync loop (after a runtime restart the alarm may not have fired yet). */
+  async ensureSyncing(): Promise<void> {
+    if (this.env.IDENTITY && this.env.DISCOVERY && (await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Date.now() + 50);
+  }
+
+  private async alivePeers(): Promise<SyncPeer[]> {
+    const peers = this.env.DISCOVERY ? await tryRpc(() => this.env.DISCOVERY!.peers()) : undefined;
+    return (peers ?? []).filter((p) => p.status === "alive").map((p) => ({ cell_id: p.cell_id, url: p.url }));
+  }
+
+  private count(deltas: CounterDelta[]): void {
+    if (this.env.METRICS) this.ctx.waitUntil(this.env.METRICS.add(deltas).catch(() => undefined));
+  }
+
+  /** Serves a peer's pull: the rows its version vector lacks, one page. */
+  serve(from: string, req: PullRequest): PullResponse {
+    const { rows, more } = this.replication.changesSince(req.vv, this.oseq, req.limit);
+    const vv = this.replication.versionVector(this.oseq);
+    const bytes = JSON.stringify(rows).length;
+    this.syncState.served(from, rows.length, bytes, req.vv, sameVector(vv, req.vv));
+    if (rows.length) this.count([{ name: "aios_sync_rows_total", labels: { direction: "sent" }, delta: rows.length }]);
+    return { rows, vv, more };
+  }
+
+  /** A peer wrote something: pull from it now. */
+  async poked(from: string): Promise<void> {
+    await this.sync.poked(from);
+  }
+
+  /** Merges a page of remote rows in one transaction; returns how many changed our state. */
+  applyRemote(rows: SyncRow[]): number {
+    if (rows.length === 0) return 0;
+    return this.ctx.storage.transactionSync(() => {
+      for (const r of rows) {
+        this.hlc.observe(r.h);
+        if (r.o === this.cellId && r.s > this.oseq) this.oseq = r.s;
+      }
+      const changed = this.replication.apply(rows);
+      this.sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        String(this.oseq),
+        encodeHlc(this.hlc.last),
+      );
+      if (changed) this.noteActivity(changed);
+      return changed;
+    });
+  }
+
+  private async collectTombstones(): Promise<void> {
+    const peers = this.env.DISCOVERY ? await tryRpc(() => this.env.DISCOVERY!.peers()) : undefined;
+    if (!peers || peers.length === 0) return;
+    const vectors = this.syncState.peerVectors(peers.map((p) => p.cell_id));
+    if (!vectors) return;
+    const olderThan = encodeHlc({ wall: Date.now() - TOMBSTONE_MIN_AGE_MS, counter: 0 });
+    this.replication.collectTombstones(vectors, olderThan);
+  }
+
+  syncPeers(): PeerSync[] {
+    return this.syncState.list();
+  }
+
+  async digest(): Promise<{ digest: string; vv: VersionVector }> {
+    return { digest: await this.replication.contentDigest(), vv: this.replication.versionVector(this.oseq) };
   }
 
   /** Runs `fn` in one transaction; each row change it makes gets its own stamp. */
@@ -59,6 +176,7 @@ export class ConsciousnessState extends DurableObject {
         const result = fn(stamp, new Date());
         const changes = this.oseq - before;
         if (changes > 0) {
+          this.sync.poke();
           this.sql.exec(
             "INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             String(this.oseq),
@@ -174,6 +292,8 @@ export class ConsciousnessState extends DurableObject {
         this.sql,
         "SELECT reporter, level, source, reported_at FROM reported_levels ORDER BY reported_at DESC LIMIT 20",
       ),
+      sync: this.syncState.list(),
+      last_sync: this.syncState.lastSuccess(),
     };
   }
 }

@@ -4,7 +4,7 @@
  * Prometheus' rate() stays right.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DURATION_BUCKETS, type MetricsBatch } from "../lib/metrics-buffer";
+import { DURATION_BUCKETS, type CounterDelta, type MetricsBatch } from "../lib/metrics-buffer";
 import { Exposition } from "../lib/prom";
 import { all, migrate } from "../lib/sql";
 
@@ -25,12 +25,6 @@ export const COUNTER_HELP: Record<string, string> = {
   aios_sync_bytes_total: "Bytes moved by sync, by direction.",
   aios_runtime_restarts_total: "Times the launcher restarted the runtime.",
 };
-
-export interface CounterDelta {
-  name: string;
-  labels: Record<string, string>;
-  delta: number;
-}
 
 export class MetricsStore extends DurableObject {
   constructor(ctx: DurableObjectState, env: object) {

@@ -4,6 +4,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { parsePeerList } from "../lib/address";
+import { identityOf, type IdentityStub } from "../lib/intercell";
 import { onProbeFailure, onProbeSuccess, PROBE_INTERVAL_MS, shouldRemove, type HealthState } from "../lib/peer-health";
 import type { CellHeartbeat, Hello, KnownPeer, PeerInfo, Register } from "../lib/peer-protocol";
 import { tryRpc, type CellBinding, type Peer, type PeerStatus, type PeerSummary } from "../lib/rpc";
@@ -83,8 +84,8 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
     });
   }
 
-  private get identity(): DurableObjectStub<CellIdentity> {
-    return this.env.IDENTITY.get(this.env.IDENTITY.idFromName("identity"));
+  private get identity(): IdentityStub {
+    return identityOf(this.env.IDENTITY);
   }
 
   list(): Peer[] {

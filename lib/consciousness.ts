@@ -4,6 +4,7 @@
  * "Consciousness level" documents the same formula.
  */
 export interface PeerSyncInput {
+  peer_id?: string;
   /** Seconds since the last successful sync round with this peer; null if never. */
   last_sync_age_seconds: number | null;
   /** Whether the peer's state digest equals ours at the last round. */

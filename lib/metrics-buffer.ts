@@ -24,6 +24,13 @@ export interface MetricsSink {
   record(batch: MetricsBatch): Promise<void>;
 }
 
+/** An increment of a labelled counter kept by the MetricsStore (sync rounds, rows, bytes …). */
+export interface CounterDelta {
+  name: string;
+  labels: Record<string, string>;
+  delta: number;
+}
+
 const FLUSH_DELAY_MS = 250;
 
 export function bucketIndex(seconds: number): number {

@@ -2,7 +2,7 @@
  * The typed RPC surface between the workers (service bindings). Workers
  * implement these; callers only see the interfaces, never each other's code.
  */
-import type { MetricsSink } from "./metrics-buffer";
+import type { CounterDelta, MetricsSink } from "./metrics-buffer";
 
 export type PeerStatus = "alive" | "suspect" | "dead";
 
@@ -53,7 +53,7 @@ export interface DiscoveryRpc {
 
 export type CellBinding = Fetcher & CellRpc;
 export type DiscoveryBinding = Fetcher & DiscoveryRpc;
-export type MetricsBinding = Fetcher & MetricsSink;
+export type MetricsBinding = Fetcher & MetricsSink & { add(deltas: CounterDelta[]): Promise<void> };
 
 /** Runs an RPC call, answering `undefined` when the other worker is down or slow. */
 export async function tryRpc<T>(call: () => Promise<T>, timeoutMs = 1500): Promise<T | undefined> {

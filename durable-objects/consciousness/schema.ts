@@ -44,4 +44,10 @@ export const MIGRATIONS = [
    CREATE TABLE activity (minute INTEGER PRIMARY KEY, writes INTEGER NOT NULL);
    CREATE VIRTUAL TABLE entities_fts USING fts5 (name, type, tokenize = 'trigram');
    CREATE VIRTUAL TABLE observations_fts USING fts5 (body, tokenize = 'trigram');`,
+  `CREATE TABLE vv (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   CREATE TABLE sync_peers (
+     peer_id TEXT PRIMARY KEY, last_attempt INTEGER, last_success INTEGER, last_error TEXT,
+     in_sync INTEGER NOT NULL DEFAULT 0, rounds_ok INTEGER NOT NULL DEFAULT 0, rounds_failed INTEGER NOT NULL DEFAULT 0,
+     rows_sent INTEGER NOT NULL DEFAULT 0, rows_received INTEGER NOT NULL DEFAULT 0,
+     bytes_sent INTEGER NOT NULL DEFAULT 0, bytes_received INTEGER NOT NULL DEFAULT 0, peer_vv TEXT);`,
 ];

@@ -1,5 +1,5 @@
 /** The outbound side of discovery: signed calls to other cells' discovery services. */
-import type { CellIdentity } from "../cell-identity";
+import { signedPost, type IdentityStub } from "../../lib/intercell";
 import { parseJsonText } from "../../lib/http";
 import {
   CellHeartbeatSchema,
@@ -13,45 +13,37 @@ import { PROBE_TIMEOUT_MS } from "../../lib/peer-health";
 
 export type CallResult<T> = { ok: true; value: T; rtt_ms: number } | { ok: false; error: string; status?: number };
 
-/** A signed JSON POST to another cell; the answer is parsed against `schema`. */
-async function signedPost<T>(
-  identity: DurableObjectStub<CellIdentity>,
+/** A signed JSON POST to another cell; the answer is parsed with `parse`. */
+async function signedCall<T>(
+  identity: IdentityStub,
   url: string,
   target: string,
   body: unknown,
   parse: (text: string) => T,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<CallResult<T>> {
-  const started = Date.now();
   try {
-    const request = new Request(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const signed = await identity.sign(request, target);
-    const res = await fetch(signed, { signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    if (!res.ok) return { ok: false, status: res.status, error: `${res.status}: ${text.slice(0, 200)}` };
-    return { ok: true, value: parse(text), rtt_ms: Date.now() - started };
+    const r = await signedPost(identity, url, target, body, timeoutMs);
+    if (r.status >= 300) return { ok: false, status: r.status, error: `${r.status}: ${r.text.slice(0, 200)}` };
+    return { ok: true, value: parse(r.text), rtt_ms: r.ms };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
 }
 
 export function heartbeat(
-  identity: DurableObjectStub<CellIdentity>,
+  identity: IdentityStub,
   peer: { cell_id: string; discovery_url: string },
   info: PeerInfo,
   known: KnownPeer[],
 ) {
-  return signedPost<CellHeartbeat>(identity, `${peer.discovery_url}/heartbeat`, peer.cell_id, { info, known }, (t) =>
+  return signedCall<CellHeartbeat>(identity, `${peer.discovery_url}/heartbeat`, peer.cell_id, { info, known }, (t) =>
     parseJsonText(t, CellHeartbeatSchema),
   );
 }
 
-export function hello(identity: DurableObjectStub<CellIdentity>, discoveryUrl: string, target: string, mine: Hello) {
-  return signedPost<Hello>(identity, `${discoveryUrl}/peers/hello`, target, mine, (t) => parseJsonText(t, HelloSchema), 3000);
+export function hello(identity: IdentityStub, discoveryUrl: string, target: string, mine: Hello) {
+  return signedCall<Hello>(identity, `${discoveryUrl}/peers/hello`, target, mine, (t) => parseJsonText(t, HelloSchema), 3000);
 }
 
 export interface Discovered {

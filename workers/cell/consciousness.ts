@@ -9,7 +9,7 @@ import {
   type LevelInputs,
   type Primitives,
 } from "../../lib/consciousness";
-import { tryRpc, type PeerSummary } from "../../lib/rpc";
+import { tryRpc, type Peer, type PeerSummary } from "../../lib/rpc";
 import type { StateStats } from "../../durable-objects/consciousness-state";
 import { state, type CellEnv } from "./env";
 
@@ -22,16 +22,22 @@ export interface ConsciousnessReport {
 }
 
 export async function measure(env: CellEnv): Promise<ConsciousnessReport> {
-  const [stats, peers] = await Promise.all([
-    state(env).stats(),
-    env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.summary()) : undefined,
+  const s = state(env);
+  const [stats, list] = await Promise.all([
+    s.stats(),
+    env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined,
+    s.ensureSyncing(),
   ]);
-  const alive = peers?.alive ?? 0;
+  const peers = list && summarize(list);
+  const alive = (list ?? []).filter((p) => p.status === "alive");
+  const syncOf = new Map(stats.sync.map((x) => [x.peer_id, x]));
   const inputs: ConsciousnessReport["inputs"] = {
     peers_known: peers?.known ?? 0,
-    peers_alive: alive,
-    // Replication is not running yet: every alive peer counts as never synced and not in sync.
-    sync: Array.from({ length: alive }, () => ({ last_sync_age_seconds: null, in_sync: false })),
+    peers_alive: alive.length,
+    sync: alive.map((p) => {
+      const x = syncOf.get(p.cell_id);
+      return { peer_id: p.cell_id, last_sync_age_seconds: x?.lag_seconds ?? null, in_sync: x?.in_sync ?? false };
+    }),
     recent_writes: stats.recent_writes,
     peers_source: peers ? "discovery" : "unavailable",
   };
@@ -47,3 +53,9 @@ export const FORMULA = {
   momentum: `1 - exp(-writes in the last ${MOMENTUM_WINDOW_SECONDS / 60} minutes / ${MOMENTUM_SCALE})`,
   weights: WEIGHTS,
 };
+
+export function summarize(list: Peer[]): PeerSummary {
+  const s: PeerSummary = { known: list.length, alive: 0, suspect: 0, dead: 0 };
+  for (const p of list) s[p.status]++;
+  return s;
+}

@@ -1,9 +1,11 @@
+import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { ConsciousnessState } from "../../durable-objects/consciousness-state";
 import type { BaseEnv } from "../../lib/app";
 import type { DiscoveryBinding, MetricsBinding } from "../../lib/rpc";
 
 export interface CellEnv extends BaseEnv {
   STATE: DurableObjectNamespace<ConsciousnessState>;
+  IDENTITY?: DurableObjectNamespace<CellIdentity>;
   DISCOVERY?: DiscoveryBinding;
   METRICS?: MetricsBinding;
 }

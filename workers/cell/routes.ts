@@ -3,6 +3,7 @@ import { createApp } from "../../lib/app";
 import type { CellEnv } from "./env";
 import * as state from "./state-routes";
 import * as status from "./status";
+import * as sync from "./sync-routes";
 
 export const cellApp = createApp<CellEnv>("cell")
   .get("/health", status.health)
@@ -19,4 +20,7 @@ export const cellApp = createApp<CellEnv>("cell")
   .post("/messages", state.postMessage)
   .get("/messages", state.getMessages)
   .get("/context", state.getContext)
-  .put("/context", state.putContext);
+  .put("/context", state.putContext)
+  .post("/sync/pull", sync.pull)
+  .post("/sync/poke", sync.poke)
+  .get("/sync/state", sync.syncState);

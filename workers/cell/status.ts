@@ -5,7 +5,7 @@ import { tryRpc, type CellInfo } from "../../lib/rpc";
 import { uptimeSeconds, vars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
 import { FORMULA, measure } from "./consciousness";
-import type { CellEnv } from "./env";
+import { state, type CellEnv } from "./env";
 
 export async function cellInfo(env: CellEnv): Promise<CellInfo> {
   const v = vars(env);
@@ -86,7 +86,8 @@ export async function consciousness(_req: AppRequest, env: CellEnv): Promise<Res
     },
     reported_levels: r.stats.reported_levels,
     formula: FORMULA,
-    last_sync: null,
+    sync: r.stats.sync,
+    last_sync: r.stats.last_sync,
     timestamp: new Date().toISOString(),
   });
 }
@@ -102,8 +103,29 @@ export async function primitives(_req: AppRequest, env: CellEnv): Promise<Respon
   });
 }
 
+/** Discovery's view of the peers, with this cell's sync state per peer. */
 export async function peers(_req: AppRequest, env: CellEnv): Promise<Response> {
-  const list = env.DISCOVERY ? await tryRpc(() => env.DISCOVERY!.peers()) : undefined;
+  const [list, sync] = await Promise.all([
+    env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined,
+    state(env).syncPeers(),
+  ]);
   if (!list) return json({ error: "discovery does not answer", peers: [], count: 0 }, 503);
-  return json({ cell_id: vars(env).AIOS_CELL_ID, peers: list, count: list.length });
+  const syncOf = new Map(sync.map((s) => [s.peer_id, s]));
+  const peers = list.map((p) => {
+    const s = syncOf.get(p.cell_id);
+    return {
+      ...p,
+      sync: s
+        ? {
+            last_success: s.last_success,
+            lag_seconds: s.lag_seconds,
+            in_sync: s.in_sync,
+            rows_sent: s.rows_sent,
+            rows_received: s.rows_received,
+            last_error: s.last_error,
+          }
+        : null,
+    };
+  });
+  return json({ cell_id: vars(env).AIOS_CELL_ID, peers, count: peers.length });
 }

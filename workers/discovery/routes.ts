@@ -3,11 +3,13 @@ import type { PeerRegistry } from "../../durable-objects/peer-registry";
 import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { HttpError, notFound } from "../../lib/errors";
+import { identityOf, isSigned, verifyCell, type IdentityStub } from "../../lib/intercell";
 import { json, parseJsonText, readJson, readText } from "../../lib/http";
 import {
   CellHeartbeatSchema,
   HelloSchema,
   LegacyHeartbeatSchema,
+  CandidateSchema,
   RegisterSchema,
   ScanRequestSchema,
 } from "../../lib/peer-protocol";
@@ -27,19 +29,13 @@ export function registry(env: DiscoveryEnv): DurableObjectStub<PeerRegistry> {
   return env.PEERS.get(env.PEERS.idFromName("peers"));
 }
 
-export function identity(env: DiscoveryEnv): DurableObjectStub<CellIdentity> {
-  return env.IDENTITY.get(env.IDENTITY.idFromName("identity"));
+export function identity(env: DiscoveryEnv): IdentityStub {
+  return identityOf(env.IDENTITY);
 }
-
-const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 /** Another cell (a valid signature from a pinned key) or a human or script with the API token. */
 async function caller(request: AppRequest, env: DiscoveryEnv): Promise<{ cell: string; body: string } | { cell: null }> {
-  if (request.headers.has("signature") || request.headers.has("signature-input")) {
-    const v = await identity(env).verify(request, PROTOCOL_BODY_LIMIT);
-    if (!v.ok) throw new HttpError(v.status, `signature refused: ${v.reason}`);
-    return { cell: v.cellId, body: decode(v.body) };
-  }
+  if (isSigned(request)) return verifyCell(request, identity(env), PROTOCOL_BODY_LIMIT);
   await requireToken(request, vars(env).AIOS_API_TOKEN);
   return { cell: null };
 }

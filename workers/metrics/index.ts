@@ -1,7 +1,6 @@
 /** Metrics worker (:9091): Prometheus /metrics and the durable counter sink of the stack. */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { CounterDelta } from "../../durable-objects/metrics-store";
-import type { MetricsBatch, MetricsSink } from "../../lib/metrics-buffer";
+import type { CounterDelta, MetricsBatch, MetricsSink } from "../../lib/metrics-buffer";
 import { metricsApp, store, type MetricsEnv } from "./routes";
 
 export { MetricsStore } from "../../durable-objects/metrics-store";

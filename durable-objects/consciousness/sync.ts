@@ -1,0 +1,146 @@
+/**
+ * The anti-entropy loop. Each round, this cell pulls from every alive peer:
+ * it sends its version vector (a few bytes per cell, whatever the data size)
+ * and gets back only the rows it lacks, in bounded pages. A local write pokes
+ * the peers so they pull at once instead of waiting for their next round.
+ */
+import { parseJsonText } from "../../lib/http";
+import { signedPost, type IdentityStub } from "../../lib/intercell";
+import type { CounterDelta } from "../../lib/metrics-buffer";
+import { PullResponse, sameVector, type SyncRow, type VersionVector } from "../../lib/sync-types";
+import type { SyncState } from "./sync-state";
+
+export const SYNC_INTERVAL_MS = 1000;
+export const PAGE_ROWS = 500;
+/** Pages per pull before yielding to the next round, so a long catch-up never starves live traffic. */
+const MAX_PAGES_PER_PULL = 20;
+const PULL_TIMEOUT_MS = 5000;
+const POKE_DEBOUNCE_MS = 10;
+
+export interface SyncPeer {
+  cell_id: string;
+  url: string;
+}
+
+export interface SyncHost {
+  readonly cellId: string;
+  readonly state: SyncState;
+  identity(): IdentityStub;
+  alivePeers(): Promise<SyncPeer[]>;
+  vector(): VersionVector;
+  applyRemote(rows: SyncRow[]): number;
+  count(deltas: CounterDelta[]): void;
+  background(p: Promise<unknown>): void;
+}
+
+export class SyncLoop {
+  private peers: SyncPeer[] = [];
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private pokeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly host: SyncHost) {}
+
+  async round(): Promise<void> {
+    this.peers = await this.host.alivePeers();
+    await Promise.all(this.peers.map((p) => this.pull(p)));
+  }
+
+  /** Pulls from one peer; a pull already running for it runs once more afterwards instead. */
+  pull(peer: SyncPeer): Promise<void> {
+    const running = this.inflight.get(peer.cell_id);
+    if (running) {
+      this.again.add(peer.cell_id);
+      return running;
+    }
+    const task = (async () => {
+      do {
+        this.again.delete(peer.cell_id);
+        await this.pullPages(peer);
+      } while (this.again.has(peer.cell_id));
+    })().finally(() => this.inflight.delete(peer.cell_id));
+    this.inflight.set(peer.cell_id, task);
+    return task;
+  }
+
+  private async pullPages(peer: SyncPeer): Promise<void> {
+    let rows = 0;
+    let sent = 0;
+    let received = 0;
+    let theirs: VersionVector = {};
+    let more = true;
+    try {
+      for (let page = 0; more && page < MAX_PAGES_PER_PULL; page++) {
+        const r = await signedPost(
+          this.host.identity(),
+          `${peer.url}/sync/pull`,
+          peer.cell_id,
+          { vv: this.host.vector(), limit: PAGE_ROWS },
+          PULL_TIMEOUT_MS,
+        );
+        sent += r.bytesSent;
+        received += r.bytesReceived;
+        if (r.status !== 200)
+          throw new RoundError(
+            r.status === 401 || r.status === 403 ? "refused" : "error",
+            `${r.status}: ${r.text.slice(0, 200)}`,
+          );
+        const response = parseJsonText(r.text, PullResponse);
+        rows += this.host.applyRemote(response.rows);
+        theirs = response.vv;
+        more = response.more;
+      }
+      const inSync = !more && sameVector(this.host.vector(), theirs);
+      this.host.state.roundOk(peer.cell_id, inSync, rows, sent, received, theirs);
+      this.count(peer.cell_id, "ok", rows, sent, received);
+    } catch (e) {
+      const result = e instanceof RoundError ? e.result : "error";
+      this.host.state.roundFailed(peer.cell_id, e instanceof Error ? e.message : String(e));
+      this.count(peer.cell_id, result, rows, sent, received);
+    }
+  }
+
+  private count(peer: string, result: string, rows: number, sent: number, received: number): void {
+    const deltas: CounterDelta[] = [
+      { name: "aios_sync_rounds_total", labels: { cell_id: this.host.cellId, peer_id: peer, result }, delta: 1 },
+    ];
+    if (rows) deltas.push({ name: "aios_sync_rows_total", labels: { direction: "received" }, delta: rows });
+    if (sent) deltas.push({ name: "aios_sync_bytes_total", labels: { direction: "sent" }, delta: sent });
+    if (received) deltas.push({ name: "aios_sync_bytes_total", labels: { direction: "received" }, delta: received });
+    this.host.count(deltas);
+  }
+
+  /** After a local write: tell every alive peer to pull now (debounced, so a burst sends one poke). */
+  poke(): void {
+    if (this.pokeTimer !== undefined || this.peers.length === 0) return;
+    this.pokeTimer = setTimeout(() => {
+      this.pokeTimer = undefined;
+      const vv = this.host.vector();
+      for (const p of this.peers) {
+        this.host.background(
+          signedPost(this.host.identity(), `${p.url}/sync/poke`, p.cell_id, { vv }, 2000).catch(() => undefined),
+        );
+      }
+    }, POKE_DEBOUNCE_MS);
+    this.host.background(new Promise((r) => setTimeout(r, POKE_DEBOUNCE_MS + 5)));
+  }
+
+  /** A peer poked us: pull from it now. */
+  async poked(from: string): Promise<void> {
+    let peer = this.peers.find((p) => p.cell_id === from);
+    if (!peer) {
+      this.peers = await this.host.alivePeers();
+      peer = this.peers.find((p) => p.cell_id === from);
+    }
+    if (peer) this.host.background(this.pull(peer));
+  }
+}
+
+class RoundError extends Error {
+  constructor(
+    readonly result: "refused" | "error",
+    message: string,
+  ) {
+    super(message);
+  }
+}
