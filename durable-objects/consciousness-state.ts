@@ -72,6 +72,10 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       alivePeers: () => this.alivePeers(),
       vector: () => this.replication.versionVector(this.oseq),
       applyRemote: (rows) => this.applyRemote(rows),
+      mergeVector: (vv) => {
+        if ((vv[this.cellId] ?? 0) > this.oseq) this.bumpOwnSeq(vv[this.cellId]!);
+        this.replication.mergeVector(vv);
+      },
       count: (deltas) => this.count(deltas),
       background: (p) => ctx.waitUntil(p),
     });
@@ -147,6 +151,15 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       if (changed) this.noteActivity(changed);
       return changed;
     });
+  }
+
+  /** A peer holds changes of ours we no longer have (restored from an old copy): never reuse those numbers. */
+  private bumpOwnSeq(seq: number): void {
+    this.oseq = seq;
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('oseq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      String(seq),
+    );
   }
 
   private async collectTombstones(): Promise<void> {

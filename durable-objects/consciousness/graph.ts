@@ -240,7 +240,7 @@ export class GraphStore {
   readGraph(ns: string): Graph {
     const entities = all<{ name: string; entity_type: string }>(
       this.sql,
-      "SELECT name, entity_type FROM entities WHERE ns = ? AND deleted = 0 ORDER BY rowid",
+      "SELECT name, entity_type FROM entities WHERE ns = ? AND deleted = 0 ORDER BY name",
       ns,
     );
     const observations = new Map<string, string[]>();
@@ -253,7 +253,7 @@ export class GraphStore {
     }
     const relations = all<{ from_entity: string; to_entity: string; relation_type: string }>(
       this.sql,
-      "SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0 ORDER BY rowid",
+      "SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0 ORDER BY from_entity, to_entity, relation_type",
       ns,
     );
     return {
@@ -288,7 +288,7 @@ export class GraphStore {
       this.sql,
       `SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0
        AND (from_entity IN (SELECT value FROM json_each(?2)) OR to_entity IN (SELECT value FROM json_each(?2)))
-       ORDER BY rowid`,
+       ORDER BY from_entity, to_entity, relation_type`,
       ns,
       list,
     );

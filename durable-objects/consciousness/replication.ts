@@ -143,6 +143,23 @@ export class Replication {
     return changed;
   }
 
+  /**
+   * After a complete pull (nothing more to send) we hold every change the
+   * other replica held: its vector becomes a lower bound of ours. Without this,
+   * a change superseded before it reached us would leave a gap that no one can
+   * ever fill, and two identical replicas would never look in sync.
+   */
+  mergeVector(theirs: VersionVector): void {
+    for (const [origin, seq] of Object.entries(theirs)) {
+      if (origin === this.self) continue;
+      this.sql.exec(
+        "INSERT INTO vv (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(vv.seq, excluded.seq)",
+        origin,
+        seq,
+      );
+    }
+  }
+
   private newer(row: SyncRow, current: Current | undefined): boolean {
     return current === undefined || compareStamp(row.h, row.o, current.hlc, current.origin) > 0;
   }

@@ -29,6 +29,8 @@ export interface SyncHost {
   alivePeers(): Promise<SyncPeer[]>;
   vector(): VersionVector;
   applyRemote(rows: SyncRow[]): number;
+  /** Called after a complete pull with the other replica's vector. */
+  mergeVector(vv: VersionVector): void;
   count(deltas: CounterDelta[]): void;
   background(p: Promise<unknown>): void;
 }
@@ -89,6 +91,7 @@ export class SyncLoop {
         rows += this.host.applyRemote(response.rows);
         theirs = response.vv;
         more = response.more;
+        if (!more) this.host.mergeVector(theirs);
       }
       const inSync = !more && sameVector(this.host.vector(), theirs);
       this.host.state.roundOk(peer.cell_id, inSync, rows, sent, received, theirs);
