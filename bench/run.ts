@@ -1,13 +1,17 @@
 /** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
+import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
+import { benchSync } from "./sync";
 import type { Figure } from "./stats";
 
 const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   startup: benchStartup,
   store: benchStore,
   discovery: benchDiscovery,
+  sync: benchSync,
+  analyser: benchAnalyser,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

@@ -37,7 +37,7 @@ export interface AdmissionOffer {
 export type Verified = { ok: true; cellId: string; body: Uint8Array } | { ok: false; status: 400 | 401 | 413; reason: string };
 export type PinResult = { ok: true } | { ok: false; reason: string };
 
-export class CellIdentity extends DurableObject {
+export class CellIdentity extends DurableObject<object> {
   private readonly sql: SqlStorage;
   private readonly cellId: string;
   private readonly secret: string | undefined;

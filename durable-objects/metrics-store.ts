@@ -26,7 +26,7 @@ export const COUNTER_HELP: Record<string, string> = {
   aios_runtime_restarts_total: "Times the launcher restarted the runtime.",
 };
 
-export class MetricsStore extends DurableObject {
+export class MetricsStore extends DurableObject<object> {
   constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {

@@ -1,6 +1,5 @@
 /** Issue 4: cells find, admit and health-check each other; forged requests are refused. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyPair, signRequest } from "../../lib/signing";
 import { TestStack, until } from "../helpers/stack";
 
 interface PeerList {

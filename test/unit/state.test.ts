@@ -1,7 +1,7 @@
 /** Issue 3: messages, contexts, the legacy level report, and access control. */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, ok } from "./helpers";
+import { ok } from "./helpers";
 
 describe("messages", () => {
   it("POST /message accepts type or message_type, gives unique ids, and GET /messages filters and totals", async () => {
