@@ -4,10 +4,12 @@
 // milliseconds, so no separate build step and no POSIX shell are needed.
 import { build, stop } from "esbuild";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { rmSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outfile = path.join(root, ".build", "aios.mjs");
+// One file per process: several stacks may start from one checkout at the same moment.
+const outfile = path.join(root, ".build", `aios-${process.pid}.mjs`);
 
 await build({
   entryPoints: [path.join(root, "launcher", "main.ts")],
@@ -22,4 +24,5 @@ await build({
 });
 await stop();
 const { main } = await import(pathToFileURL(outfile).href);
+rmSync(outfile, { force: true });
 process.exitCode = await main(process.argv.slice(2), root);

@@ -15,6 +15,7 @@ import { ConfigError, parseStackConfig, type StackConfig } from "../lib/config";
 import { createLogger } from "../lib/log";
 import { loadEnv } from "./env-file";
 import { LogFiles } from "./logs";
+import { startMdns, type Mdns } from "./mdns";
 import { checkPorts, listeners } from "./ports";
 import { ensureApiToken } from "./token";
 import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
@@ -133,6 +134,7 @@ export async function start(root: string): Promise<number> {
   const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
 
   let mf: Miniflare | undefined;
+  let mdns: Mdns | undefined;
   let stopping = false;
   let attempt = 0;
   let startedAt = 0;
@@ -160,16 +162,21 @@ export async function start(root: string): Promise<number> {
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
+    // Advertise and browse on the LAN (in the background: it never delays "ready").
+    await mdns?.stop();
+    mdns = cfg.mdns && !stopping ? startMdns(cfg, token.token, log) : undefined;
   };
 
   const onRuntimeExit = async (): Promise<void> => {
-    const old = mf;
+    const [old, oldMdns] = [mf, mdns];
     mf = undefined;
+    mdns = undefined;
     const uptime = Date.now() - startedAt;
     if (uptime > STABLE_MS) attempt = 0;
     const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
     attempt++;
     log.warn("runtime exited unexpectedly; restarting", { uptime_ms: uptime, restart_in_ms: delay, attempt });
+    await oldMdns?.stop();
     await old?.dispose().catch(() => undefined);
     await new Promise((r) => setTimeout(r, delay));
     if (stopping) return;
@@ -188,6 +195,7 @@ export async function start(root: string): Promise<number> {
     }
     stopping = true;
     log.info("shutting down", { signal });
+    await mdns?.stop();
     await mf?.dispose().catch(() => undefined);
     log.info("stopped", { signal });
     process.exit(0);

@@ -16,7 +16,8 @@ describe("one stack on 127.0.10.1", () => {
     await stack?.stop();
   });
 
-  it("prints where each service listens", () => {
+  it("prints where each service listens", async () => {
+    await until(async () => stack.output.includes("metrics   listening"), 5000);
     for (const [service, port] of [
       ["cell", 8000],
       ["discovery", 8001],

@@ -1,6 +1,7 @@
 /** The cell's route table. */
 import { createApp } from "../../lib/app";
 import type { CellEnv } from "./env";
+import { codeAssist } from "./code-assist";
 import * as state from "./state-routes";
 import * as status from "./status";
 import * as sync from "./sync-routes";
@@ -21,6 +22,7 @@ export const cellApp = createApp<CellEnv>("cell")
   .get("/messages", state.getMessages)
   .get("/context", state.getContext)
   .put("/context", state.putContext)
+  .post("/code-assist", codeAssist)
   .post("/sync/pull", sync.pull)
   .post("/sync/poke", sync.poke)
   .get("/sync/state", sync.syncState);

@@ -1,0 +1,246 @@
+/** Issue 6: the bridge's REST contract and MCP for Copilot, on real stacks. */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestStack, until } from "../helpers/stack";
+
+const ENV = { AIOS_CLUSTER_SECRET: "bridge-secret", AIOS_API_TOKEN: "bridge-token" };
+
+async function mcpClient(s: TestStack): Promise<Client> {
+  const client = new Client({ name: "e2e", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(s.url("bridge", "/mcp"))));
+  return client;
+}
+
+type ToolResult = { isError?: boolean; structuredContent?: Record<string, unknown>; content: { type: string; text: string }[] };
+
+describe("bridge", () => {
+  let desk: TestStack, laptop: TestStack;
+  beforeAll(async () => {
+    [desk, laptop] = await Promise.all([
+      TestStack.start({ ip: "127.0.35.1", cellId: "desk", env: { ...ENV, AIOS_NETWORK_PEERS: "127.0.35.2" } }),
+      TestStack.start({ ip: "127.0.35.2", cellId: "laptop", env: ENV }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([desk?.stop(), laptop?.stop()]);
+  });
+
+  it("REST: code-assist forwards to the cell with source cell; sync-consciousness carries source vscode; context; vault status", async () => {
+    const r = await fetch(desk.url("bridge", "/code-assist"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        code: "function add(a, b) {\n  // TODO: check types\n  return a == b ? a : a + b;\n}\n",
+        file: "add.js",
+      }),
+    });
+    expect(r.status).toBe(200);
+    const answer = (await r.json()) as {
+      source: string;
+      layer: string;
+      analysis: { outline: { name: string }[]; findings: { rule: string; line: number }[] };
+    };
+    expect(answer.source).toBe("cell");
+    expect(answer.layer).toBe("builtin");
+    expect(answer.analysis.outline.map((o) => o.name)).toContain("add");
+    expect(answer.analysis.findings.some((f) => f.rule === "todo" && f.line === 2)).toBe(true);
+    const bad = await fetch(desk.url("bridge", "/code-assist"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: "x", action: "dance" }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(
+      /valid actions: analyze, explain, review, refactor, generate, document, test/,
+    );
+
+    const sync = await fetch(desk.url("bridge", "/sync-consciousness"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ level: 0.5, context: { note: "from vscode" } }),
+    });
+    expect(sync.status).toBe(200);
+    const cons = await desk.json<{ reported_levels: { reporter: string; source: string }[] }>("cell", "/consciousness");
+    expect(cons.reported_levels).toContainEqual(expect.objectContaining({ reporter: "vscode", source: "vscode" }));
+
+    const ctx = await fetch(desk.url("bridge", "/context"), {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ file: "src/app.ts", language: "typescript" }),
+    });
+    expect(ctx.status).toBe(200);
+    expect(((await (await fetch(desk.url("bridge", "/vault-status"))).json()) as { status: string }).status).toBe(
+      "not_configured",
+    );
+    const peers = (await (await fetch(desk.url("bridge", "/network-peers"))).json()) as { count: number };
+    expect(peers.count).toBeGreaterThanOrEqual(0);
+  });
+
+  it("MCP: the official client lists the nine memory tools and the cell's own, with schemas", async () => {
+    const client = await mcpClient(desk);
+    try {
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      for (const n of [
+        "create_entities",
+        "create_relations",
+        "add_observations",
+        "delete_entities",
+        "delete_observations",
+        "delete_relations",
+        "read_graph",
+        "search_nodes",
+        "open_nodes",
+      ]) {
+        expect(names).toContain(n);
+      }
+      for (const n of [
+        "code_assist",
+        "list_peers",
+        "get_consciousness",
+        "send_message",
+        "read_messages",
+        "get_context",
+        "set_context",
+      ])
+        expect(names).toContain(n);
+      for (const t of tools) {
+        expect(t.description?.length).toBeGreaterThan(10);
+        expect(t.inputSchema.type).toBe("object");
+      }
+      const create = tools.find((t) => t.name === "create_entities")!;
+      expect(Object.keys(create.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["entities"]));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("MCP: a whole memory workflow on one machine is readable through the other machine's bridge", async () => {
+    await until(
+      async () =>
+        (await desk.json<{ peers: { status: string }[] }>("discovery", "/peers")).peers.some((p) => p.status === "alive"),
+      15_000,
+    );
+    const a = await mcpClient(desk);
+    const b = await mcpClient(laptop);
+    try {
+      const created = (await a.callTool({
+        name: "create_entities",
+        arguments: {
+          entities: [
+            { name: "Copilot", entityType: "assistant", observations: ["prefers small diffs"] },
+            { name: "Repo", entityType: "project", observations: [] },
+          ],
+        },
+      })) as ToolResult;
+      expect(created.isError).toBeFalsy();
+      expect((created.structuredContent!["entities"] as unknown[]).length).toBe(2);
+      const rel = (await a.callTool({
+        name: "create_relations",
+        arguments: { relations: [{ from: "Copilot", to: "Repo", relationType: "works on" }] },
+      })) as ToolResult;
+      expect(rel.structuredContent).toEqual({ relations: [{ from: "Copilot", to: "Repo", relationType: "works on" }] });
+      const added = (await a.callTool({
+        name: "add_observations",
+        arguments: { observations: [{ entityName: "Copilot", contents: ["runs tests first", "prefers small diffs"] }] },
+      })) as ToolResult;
+      expect(added.structuredContent).toEqual({ results: [{ entityName: "Copilot", addedObservations: ["runs tests first"] }] });
+      const missing = (await a.callTool({
+        name: "add_observations",
+        arguments: { observations: [{ entityName: "Nobody", contents: ["x"] }] },
+      })) as ToolResult;
+      expect(missing.isError).toBe(true);
+      expect(missing.content[0]!.text).toMatch(/Entity with name Nobody not found/);
+
+      const found = await until(
+        async () => {
+          const r = (await b.callTool({ name: "search_nodes", arguments: { query: "small diffs" } })) as ToolResult;
+          const ents = r.structuredContent?.["entities"] as { name: string; observations: string[] }[] | undefined;
+          return ents?.length ? ents : undefined;
+        },
+        5000,
+        50,
+      );
+      expect(found[0]).toEqual({
+        name: "Copilot",
+        entityType: "assistant",
+        observations: ["prefers small diffs", "runs tests first"],
+      });
+      const opened = (await b.callTool({ name: "open_nodes", arguments: { names: ["Repo"] } })) as ToolResult;
+      expect(opened.structuredContent!["relations"]).toEqual([{ from: "Copilot", to: "Repo", relationType: "works on" }]);
+
+      const del = (await b.callTool({
+        name: "delete_observations",
+        arguments: { deletions: [{ entityName: "Copilot", observations: ["runs tests first"] }] },
+      })) as ToolResult;
+      expect(del.structuredContent).toEqual({ success: true, message: "Observations deleted successfully" });
+      expect(
+        (
+          (await b.callTool({
+            name: "delete_relations",
+            arguments: { relations: [{ from: "Copilot", to: "Repo", relationType: "works on" }] },
+          })) as ToolResult
+        ).isError,
+      ).toBeFalsy();
+      expect(
+        ((await b.callTool({ name: "delete_entities", arguments: { entityNames: ["Repo"] } })) as ToolResult).isError,
+      ).toBeFalsy();
+      await until(
+        async () => {
+          const g = ((await a.callTool({ name: "read_graph", arguments: {} })) as ToolResult).structuredContent as {
+            entities: { name: string; observations: string[] }[];
+          };
+          return g.entities.length === 1 && g.entities[0]!.observations.length === 1;
+        },
+        5000,
+        50,
+      );
+
+      const msg = (await a.callTool({
+        name: "send_message",
+        arguments: { content: "hello laptop", type: "note" },
+      })) as ToolResult;
+      expect(msg.isError).toBeFalsy();
+      await until(
+        async () =>
+          (
+            ((await b.callTool({ name: "read_messages", arguments: { from_cell: "desk" } })) as ToolResult).structuredContent as {
+              total: number;
+            }
+          ).total === 1,
+        5000,
+        50,
+      );
+      expect(
+        ((await b.callTool({ name: "get_consciousness", arguments: {} })) as ToolResult).structuredContent!["level"],
+      ).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("MCP: bad arguments are MCP errors with a message, never a crash", async () => {
+    const client = await mcpClient(desk);
+    try {
+      const r = await client
+        .callTool({ name: "create_entities", arguments: { entities: "not a list" } })
+        .catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));
+      expect((r as ToolResult).isError).toBe(true);
+      expect(JSON.stringify(r)).toMatch(/entities/);
+      const unknown = await client
+        .callTool({ name: "no_such_tool", arguments: {} })
+        .catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));
+      expect((unknown as ToolResult).isError).toBe(true);
+      const raw = await fetch(desk.url("bridge", "/mcp"), {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: "{broken",
+      });
+      expect(raw.status).toBeGreaterThanOrEqual(400);
+      expect(raw.status).toBeLessThan(500);
+    } finally {
+      await client.close();
+    }
+  });
+});
