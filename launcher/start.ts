@@ -17,7 +17,9 @@ import { loadEnv } from "./env-file";
 import { LogFiles } from "./logs";
 import { startMdns, type Mdns } from "./mdns";
 import { checkPorts, listeners } from "./ports";
+import { forgetRuntime, recordRuntime, stopOrphanedRuntime } from "./runtime-pid";
 import { ensureApiToken } from "./token";
+import { loadVaultSecrets, vaultVars } from "./vault";
 import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
 
 const MIN_BACKOFF_MS = 500;
@@ -68,6 +70,7 @@ function workerVars(cfg: StackConfig, apiToken: string, startedAt: number): Reco
     AIOS_MODEL_URL: cfg.modelUrl,
     AIOS_MODEL: cfg.model,
     AIOS_MODEL_API_KEY: cfg.modelApiKey,
+    AIOS_MODEL_TIMEOUT_MS: process.env["AIOS_MODEL_TIMEOUT_MS"]?.trim(),
     AIOS_PROMETHEUS_ADDR: cfg.prometheusAddr,
   };
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
@@ -118,11 +121,16 @@ export async function start(root: string): Promise<number> {
   };
   const log = createLogger({ service: "launcher", cell_id: cfg.cellId }, cfg.logLevel, write);
 
+  const orphan = stopOrphanedRuntime(dataDir);
+  if (orphan !== undefined) log.warn("stopped the runtime a killed launcher left behind", { pid: orphan });
   const portProblem = await checkPorts(cfg);
   if (portProblem) {
     console.error(`aios: ${portProblem}`);
     return 2;
   }
+  // Secrets from Vault (when configured) win over the environment; see launcher/vault.ts.
+  const secrets = await loadVaultSecrets(cfg, log);
+  cfg = secrets.cfg;
   const token = ensureApiToken(cfg.apiToken, dataDir);
   if (token.file) {
     log.info(token.created ? "generated an API token" : "using the API token kept in the data folder", { file: token.file });
@@ -141,7 +149,7 @@ export async function start(root: string): Promise<number> {
 
   const boot = async (): Promise<void> => {
     startedAt = Date.now();
-    const vars = workerVars(cfg, token.token, startedAt);
+    const vars = { ...workerVars(cfg, token.token, startedAt), ...vaultVars(cfg, secrets.vault) };
     const instance = new Miniflare({
       host: "127.0.0.1",
       port: 0,
@@ -159,6 +167,7 @@ export async function start(root: string): Promise<number> {
     mf = instance;
     takeOverSignals();
     await instance.ready;
+    recordRuntime(dataDir);
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
@@ -197,6 +206,7 @@ export async function start(root: string): Promise<number> {
     log.info("shutting down", { signal });
     await mdns?.stop();
     await mf?.dispose().catch(() => undefined);
+    forgetRuntime(dataDir);
     log.info("stopped", { signal });
     process.exit(0);
   };
@@ -226,6 +236,7 @@ export async function start(root: string): Promise<number> {
     );
   }
   log.info("ready", { ms: Date.now() - t0, cell_id: cfg.cellId, data_dir: dataDir, log_file: files.current });
+  console.log(`aios: ready in ${Date.now() - t0} ms (cell ${cfg.cellId}, data in ${dataDir}, logs in ${logDir})`);
   if (token.file) console.log(`aios: API token for non-public endpoints is in ${token.file}`);
   await new Promise<never>(() => undefined);
   return 0;

@@ -110,6 +110,8 @@ export class TestStack {
   async ready(timeoutMs = 30_000): Promise<void> {
     await until(async () => {
       if (this.exitCode !== undefined) throw new Error(`stack exited with ${this.exitCode}: ${this.output}`);
+      // Its own launcher must say so: ports answering could be another process.
+      if (!this.output.includes("aios: ready")) return false;
       const all = await Promise.all(
         (Object.keys(PORTS) as Service[]).map((s) =>
           fetch(this.url(s, "/health"))
