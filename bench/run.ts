@@ -1,6 +1,8 @@
 /** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
 import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
+import { benchMcp } from "./mcp";
+import { benchMetrics } from "./metrics";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
@@ -12,6 +14,8 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   discovery: benchDiscovery,
   sync: benchSync,
   analyser: benchAnalyser,
+  mcp: benchMcp,
+  metrics: benchMetrics,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

@@ -70,7 +70,7 @@ function workerVars(cfg: StackConfig, apiToken: string, startedAt: number): Reco
     AIOS_MODEL_URL: cfg.modelUrl,
     AIOS_MODEL: cfg.model,
     AIOS_MODEL_API_KEY: cfg.modelApiKey,
-    AIOS_MODEL_TIMEOUT_MS: process.env["AIOS_MODEL_TIMEOUT_MS"]?.trim(),
+    AIOS_MODEL_TIMEOUT_MS: cfg.modelTimeoutMs?.toString(),
     AIOS_PROMETHEUS_ADDR: cfg.prometheusAddr,
   };
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));

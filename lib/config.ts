@@ -40,10 +40,13 @@ export interface StackConfig {
   apiToken?: string;
   vaultAddr?: string;
   vaultToken?: string;
+  /** The KV v2 API path of the secret, below /v1/ (AIOS_VAULT_PATH). */
+  vaultPath: string;
   prometheusAddr?: string;
   modelUrl?: string;
   model?: string;
   modelApiKey?: string;
+  modelTimeoutMs?: number;
   mdns: boolean;
   /** The address other cells reach this one at. */
   advertiseHost: string;
@@ -53,6 +56,7 @@ export interface StackConfig {
 export type RawEnv = Record<string, string | undefined>;
 
 const CELL_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const VAULT_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._/-]{0,511}$/;
 
 function opt(env: RawEnv, name: string): string | undefined {
   const v = env[name]?.trim();
@@ -137,7 +141,24 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
   const vaultAddr = url(env, "AIOS_VAULT_ADDR");
   const vaultToken = opt(env, "VAULT_TOKEN");
   if (vaultAddr && !vaultToken) throw new ConfigError("VAULT_TOKEN", "is required when AIOS_VAULT_ADDR is set");
+  const vaultPath = opt(env, "AIOS_VAULT_PATH") ?? "secret/data/aios";
+  if (!VAULT_PATH.test(vaultPath) || vaultPath.split("/").some((seg) => seg === "" || seg === "." || seg === "..")) {
+    throw new ConfigError(
+      "AIOS_VAULT_PATH",
+      `expected a KV v2 API path like secret/data/aios (no leading or trailing "/", no "..", letters, digits, "._-/"), got "${vaultPath}"`,
+    );
+  }
+  if (!vaultPath.includes("/data/")) {
+    throw new ConfigError(
+      "AIOS_VAULT_PATH",
+      `expected a KV v2 API path <mount>/data/<name>, e.g. secret/data/aios, got "${vaultPath}"`,
+    );
+  }
   const host = bindHost(env, "AIOS_HOST", "0.0.0.0");
+  const modelTimeout = opt(env, "AIOS_MODEL_TIMEOUT_MS");
+  if (modelTimeout !== undefined && (!/^\d+$/.test(modelTimeout) || Number(modelTimeout) < 1)) {
+    throw new ConfigError("AIOS_MODEL_TIMEOUT_MS", `expected a whole number of milliseconds, got "${modelTimeout}"`);
+  }
   const removeAfter = opt(env, "AIOS_PEER_REMOVE_AFTER") ?? "600";
   if (!/^\d+$/.test(removeAfter) || Number(removeAfter) < 1) {
     throw new ConfigError("AIOS_PEER_REMOVE_AFTER", `expected a whole number of seconds, got "${removeAfter}"`);
@@ -159,10 +180,12 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
     apiToken: opt(env, "AIOS_API_TOKEN"),
     vaultAddr,
     vaultToken,
+    vaultPath,
     prometheusAddr: url(env, "AIOS_PROMETHEUS_ADDR"),
     modelUrl: url(env, "AIOS_MODEL_URL"),
     model: opt(env, "AIOS_MODEL"),
     modelApiKey: opt(env, "AIOS_MODEL_API_KEY"),
+    modelTimeoutMs: modelTimeout === undefined ? undefined : Number(modelTimeout),
     mdns: ["on", "true", "1"].includes(mdns),
     advertiseHost: bindHost(env, "AIOS_ADVERTISE_HOST", host === "0.0.0.0" || host === "::" ? defaults.lanAddress : host),
     peerRemoveAfterSeconds: Number(removeAfter),

@@ -30,8 +30,14 @@ export const WorkerVarsSchema = z.object({
   AIOS_MODEL_URL: z.optional(z.string()),
   AIOS_MODEL: z.optional(z.string()),
   AIOS_MODEL_API_KEY: z.optional(z.string()),
+  /** How long the cell waits for the model, in ms; a bad value means the default (30 s), never a broken worker. */
+  AIOS_MODEL_TIMEOUT_MS: z.catch(z.optional(z.coerce.number().check(z.int(), z.positive())), undefined),
   AIOS_VAULT_ADDR: z.optional(z.string()),
   AIOS_VAULT_STATUS: z.optional(z.string()),
+  /** Comma-separated names (never values) of the secrets the launcher read from Vault. */
+  AIOS_VAULT_KEYS: z._default(z.string(), ""),
+  /** Why Vault could not be used (no secrets in it). */
+  AIOS_VAULT_PROBLEM: z.optional(z.string()),
   AIOS_PROMETHEUS_ADDR: z.optional(z.string()),
 });
 

@@ -84,7 +84,10 @@ export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Res
     file: body.file,
     context,
   });
-  const result = await chat({ url: v.AIOS_MODEL_URL, model: v.AIOS_MODEL, apiKey: v.AIOS_MODEL_API_KEY }, messages);
+  const result = await chat(
+    { url: v.AIOS_MODEL_URL, model: v.AIOS_MODEL, apiKey: v.AIOS_MODEL_API_KEY, timeoutMs: v.AIOS_MODEL_TIMEOUT_MS },
+    messages,
+  );
   const memories_used = memories.map((m) => m.name);
   if (!result.ok) {
     return json({
