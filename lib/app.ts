@@ -4,6 +4,7 @@
  */
 import { Router, type IRequest, type RouterType } from "itty-router";
 import { errorResponse, HttpError } from "./errors";
+import { discardBody } from "./http";
 import { createLogger, type Logger } from "./log";
 import { MetricsBuffer, type MetricsSink } from "./metrics-buffer";
 import { vars } from "./vars";
@@ -78,6 +79,7 @@ export function createApp<E extends BaseEnv>(
         }
         response = errorResponse(err);
       }
+      await discardBody(request);
       response = withHeader(response, "x-request-id", requestId);
       const seconds = (Date.now() - started) / 1000;
       const route = typeof req.route === "string" ? req.route : "unmatched";

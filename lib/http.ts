@@ -14,9 +14,12 @@ export function json(data: unknown, status = 200, headers: HeadersInit = {}): Re
 /** Reads the body as text, refusing more than `limit` bytes without buffering them all. */
 export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(limit);
   if (!request.body) return "";
   const reader = request.body.getReader();
+  if (declared > limit) {
+    await drain(reader, limit);
+    throw tooLarge(limit);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -24,7 +27,7 @@ export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      await drain(reader, limit);
       throw tooLarge(limit);
     }
     chunks.push(value);
@@ -39,6 +42,34 @@ export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw badRequest("body is not valid UTF-8");
+  }
+}
+
+/**
+ * Reads and drops the rest of an oversized body (up to a bound), so the client
+ * gets its 413 instead of a connection closed under its feet.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
+  const cap = Math.max(8 * 1024 * 1024, limit * 4);
+  let dropped = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    dropped += value.byteLength;
+    if (dropped > cap) {
+      await reader.cancel();
+      return;
+    }
+  }
+}
+
+/** Reads and drops a body nobody read (bounded), so refusing a request never resets the connection. */
+export async function discardBody(request: Request): Promise<void> {
+  if (!request.body || request.bodyUsed) return;
+  try {
+    await drain(request.body.getReader(), DEFAULT_BODY_LIMIT);
+  } catch {
+    // the client went away; nothing to answer
   }
 }
 
