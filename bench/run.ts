@@ -6,7 +6,7 @@ import { benchMetrics } from "./metrics";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
-import type { Figure } from "./stats";
+import { writeResults, type Figure } from "./stats";
 
 const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   startup: benchStartup,
@@ -28,5 +28,7 @@ export async function runBench(root: string, names: string[]): Promise<number> {
     }
     await bench(root);
   }
+  writeResults(root);
+  console.log("\nbench/RESULTS.md updated");
   return 0;
 }

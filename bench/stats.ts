@@ -73,3 +73,38 @@ export function report(name: string, figures: Figure[], root: string): void {
 }
 
 export const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 100) / 100);
+
+/** bench/RESULTS.md: every figure of the latest run of each benchmark, with its machine and date. */
+export function writeResults(root: string): void {
+  const dir = path.join(root, "bench", "out");
+  const runs = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map(
+      (f) =>
+        JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { name: string; machine: string; date: string; figures: Figure[] },
+    );
+  const lines = [
+    "# Benchmark results",
+    "",
+    "Written by `npm run bench`; each benchmark's latest run. Ratios are against a reference measured in the same run.",
+    "",
+  ];
+  for (const run of runs.sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(
+      `## ${run.name}`,
+      "",
+      `${run.machine}; ${run.date}`,
+      "",
+      "| figure | result | reference | ratio | target | met |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const f of run.figures) {
+      const ref = f.reference ? `${f.reference}: ${round(f.referenceValue!)} ${f.unit}` : "";
+      lines.push(
+        `| ${f.figure} | ${round(f.value)} ${f.unit} | ${ref} | ${f.ratio === undefined ? "" : round(f.ratio)} | ${f.target ?? ""} | ${f.met === undefined ? "" : f.met ? "yes" : "no"} |`,
+      );
+    }
+    lines.push("");
+  }
+  writeFileSync(path.join(root, "bench", "RESULTS.md"), lines.join("\n"));
+}

@@ -22,6 +22,7 @@ import { vars } from "../lib/vars";
 import { GraphStore, type Stamp, type Stamper } from "./consciousness/graph";
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
+import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
 
 export interface StateEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
@@ -52,6 +53,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly replication: Replication;
   private readonly syncState: SyncState;
   private readonly sync: SyncLoop;
+  private readonly levels: LevelHistory;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
@@ -65,6 +67,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     this.cellId = vars(env).AIOS_CELL_ID;
     this.replication = new Replication(this.sql, this.cellId);
     this.syncState = new SyncState(this.sql);
+    this.levels = new LevelHistory(this.sql);
     this.sync = new SyncLoop({
       cellId: this.cellId,
       state: this.syncState,
@@ -95,6 +98,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   override async alarm(): Promise<void> {
     try {
       await this.sync.round();
+      await this.sampleLevel();
       if (Date.now() - this.lastGc > GC_EVERY_MS) {
         this.lastGc = Date.now();
         await this.collectTombstones();
@@ -169,6 +173,26 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     if (!vectors) return;
     const olderThan = encodeHlc({ wall: Date.now() - TOMBSTONE_MIN_AGE_MS, counter: 0 });
     this.replication.collectTombstones(vectors, olderThan);
+  }
+
+  // ---- level history (the dashboard's chart) -----------------------------------
+
+  /** Records the level for the dashboard's history, at most once per 10 s (from the alarm); never fails the alarm. */
+  private async sampleLevel(): Promise<void> {
+    try {
+      if (!this.levels.due()) return;
+      const peers = this.env.DISCOVERY ? await tryRpc(() => this.env.DISCOVERY!.peers()) : undefined;
+      const stats = this.stats();
+      this.levels.record(sampleOf(stats.recent_writes, stats.sync, peers));
+    } catch {
+      // A missed sample is a gap in a chart, nothing more.
+    }
+  }
+
+  /** The level over the last `minutes`; `current` (just measured by the caller) is recorded first if a sample is due. */
+  levelHistory(minutes: number, current?: LevelSample): LevelPoint[] {
+    if (current) this.levels.record(current);
+    return this.levels.since(minutes);
   }
 
   syncPeers(): PeerSync[] {

@@ -16,17 +16,21 @@ const MIGRATIONS = [
   `CREATE TABLE counters (
      name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
      PRIMARY KEY (name, labels))`,
+  `CREATE TABLE boots (id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL)`,
 ];
 
 /** Help text of the counters other parts of the stack add with `add()`. */
 export const COUNTER_HELP: Record<string, string> = {
-  aios_sync_rounds_total: "Sync rounds with a peer, by result.",
-  aios_sync_rows_total: "Rows moved by sync, by direction.",
-  aios_sync_bytes_total: "Bytes moved by sync, by direction.",
-  aios_runtime_restarts_total: "Times the launcher restarted the runtime.",
+  aios_sync_rounds_total: "Sync rounds this cell ran against a peer, by result (ok, refused, error).",
+  aios_sync_rows_total: "Replicated rows moved by sync, by direction (sent to peers, received from them).",
+  aios_sync_bytes_total: "Bytes of sync traffic, by direction (sent to peers, received from them).",
+  aios_runtime_restarts_total: "Times the launcher restarted the runtime after it exited unexpectedly.",
 };
 
 export class MetricsStore extends DurableObject<object> {
+  /** The last exposition, until the next record() or add() changes a counter: scrapes between flushes cost no SQL. */
+  private rendered: string | undefined;
+
   constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
@@ -34,7 +38,16 @@ export class MetricsStore extends DurableObject<object> {
     });
   }
 
+  /** Counts each runtime boot once (idempotent by boot id); a boot after a crash is a restart. */
+  noteBoot(id: string, reason: string, cellId: string): void {
+    const fresh =
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO boots (id, reason, at) VALUES (?, ?, ?)", id, reason, Date.now())
+        .rowsWritten > 0;
+    if (fresh && reason === "restart") this.add([{ name: "aios_runtime_restarts_total", labels: { cell_id: cellId }, delta: 1 }]);
+  }
+
   record(batch: MetricsBatch): void {
+    this.rendered = undefined;
     const sql = this.ctx.storage.sql;
     for (const r of batch.requests) {
       const row = sql
@@ -61,6 +74,7 @@ export class MetricsStore extends DurableObject<object> {
   }
 
   add(deltas: CounterDelta[]): void {
+    this.rendered = undefined;
     for (const d of deltas) {
       this.ctx.storage.sql.exec(
         `INSERT INTO counters (name, labels, value) VALUES (?, ?, ?)
@@ -74,6 +88,11 @@ export class MetricsStore extends DurableObject<object> {
 
   /** The stored counters and histograms, in exposition format. */
   exposition(): string {
+    this.rendered ??= this.render();
+    return this.rendered;
+  }
+
+  private render(): string {
     const sql = this.ctx.storage.sql;
     const e = new Exposition();
     e.declare("aios_http_requests_total", "counter", "HTTP requests answered, by service, route pattern and status.");
@@ -104,6 +123,8 @@ export class MetricsStore extends DurableObject<object> {
         h.sum,
       );
     }
+    // Listed with HELP/TYPE even before their first sample, so dashboards and promtool see every family.
+    for (const [name, help] of Object.entries(COUNTER_HELP)) e.declare(name, "counter", help);
     for (const c of all<{ name: string; labels: string; value: number }>(sql, "SELECT * FROM counters ORDER BY name, labels")) {
       e.counter(c.name, COUNTER_HELP[c.name] ?? c.name, JSON.parse(c.labels) as Record<string, string>, c.value);
     }

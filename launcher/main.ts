@@ -1,5 +1,6 @@
 /** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench). */
 import { runBench } from "../bench/run";
+import { exportCommand, importCommand } from "./memory-cli";
 import { start } from "./start";
 import { check, deployDry } from "./tools";
 
@@ -8,6 +9,8 @@ const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>
   check: (root) => check(root),
   "deploy-dry": (root) => deployDry(root),
   bench: (root, args) => runBench(root, args),
+  import: (root, args) => importCommand(root, args),
+  export: (root, args) => exportCommand(root, args),
 };
 
 export async function main(argv: string[], root: string): Promise<number> {

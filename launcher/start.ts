@@ -50,13 +50,15 @@ export function loadConfig(root: string): StackConfig {
   return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root), lanAddress: lanAddress() });
 }
 
-function workerVars(cfg: StackConfig, apiToken: string, startedAt: number): Record<string, string> {
+function workerVars(cfg: StackConfig, apiToken: string, startedAt: number, restart: boolean): Record<string, string> {
   const v: Record<string, string | undefined> = {
     AIOS_CELL_ID: cfg.cellId,
     AIOS_HOSTNAME: cfg.hostname,
     AIOS_BRANCH: cfg.branch,
     AIOS_LOG_LEVEL: cfg.logLevel,
     AIOS_STARTED_AT: String(startedAt),
+    AIOS_BOOT_ID: `${process.pid}-${startedAt}`,
+    AIOS_BOOT_REASON: restart ? "restart" : "start",
     AIOS_API_TOKEN: apiToken,
     AIOS_CLUSTER_SECRET: cfg.clusterSecret,
     AIOS_NETWORK_PEERS: cfg.networkPeers.map((p) => p.url).join(","),
@@ -147,9 +149,9 @@ export async function start(root: string): Promise<number> {
   let attempt = 0;
   let startedAt = 0;
 
-  const boot = async (): Promise<void> => {
+  const boot = async (restart = false): Promise<void> => {
     startedAt = Date.now();
-    const vars = { ...workerVars(cfg, token.token, startedAt), ...vaultVars(cfg, secrets.vault) };
+    const vars = { ...workerVars(cfg, token.token, startedAt, restart), ...vaultVars(cfg, secrets.vault) };
     const instance = new Miniflare({
       host: "127.0.0.1",
       port: 0,
@@ -171,6 +173,8 @@ export async function start(root: string): Promise<number> {
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
+    // …and let the metrics store count this boot (a restart after a crash is counted).
+    await fetch(`http://${local}:${cfg.ports.metrics}/health`).catch(() => undefined);
     // Advertise and browse on the LAN (in the background: it never delays "ready").
     await mdns?.stop();
     mdns = cfg.mdns && !stopping ? startMdns(cfg, token.token, log) : undefined;
@@ -190,7 +194,7 @@ export async function start(root: string): Promise<number> {
     await new Promise((r) => setTimeout(r, delay));
     if (stopping) return;
     try {
-      await boot();
+      await boot(true);
       log.info("runtime restarted", { attempt, ms: Date.now() - startedAt });
     } catch (e) {
       log.error("runtime failed to restart", { error: (e as Error).message });

@@ -58,15 +58,18 @@ export class Exposition {
   /** `buckets` are non-cumulative counts per upper bound, the last one for +Inf. */
   histogram(name: string, help: string, labels: Labels, bounds: readonly number[], buckets: number[], sum: number): this {
     const f = this.family(name, "histogram", help);
+    // The series' labels are formatted once, not once per bucket: histograms are most of a scrape.
+    const own = formatLabels(labels);
+    const bucket = `${name}_bucket{${own ? `${own.slice(1, -1)},` : ""}le="`;
     let cumulative = 0;
     bounds.forEach((le, i) => {
       cumulative += buckets[i] ?? 0;
-      f.lines.push(`${name}_bucket${formatLabels({ ...labels, le: formatValue(le) })} ${cumulative}`);
+      f.lines.push(`${bucket}${formatValue(le)}"} ${cumulative}`);
     });
     cumulative += buckets[bounds.length] ?? 0;
-    f.lines.push(`${name}_bucket${formatLabels({ ...labels, le: "+Inf" })} ${cumulative}`);
-    f.lines.push(`${name}_sum${formatLabels(labels)} ${formatValue(sum)}`);
-    f.lines.push(`${name}_count${formatLabels(labels)} ${cumulative}`);
+    f.lines.push(`${bucket}+Inf"} ${cumulative}`);
+    f.lines.push(`${name}_sum${own} ${formatValue(sum)}`);
+    f.lines.push(`${name}_count${own} ${cumulative}`);
     return this;
   }
 

@@ -39,9 +39,35 @@ export interface CellInfo {
   consciousness_level: number;
 }
 
+/** One peer's sync state as the cell's metrics report it. */
+export interface PeerSyncMetrics {
+  peer_id: string;
+  /** Seconds since the last successful sync round; null if never. */
+  lag_seconds: number | null;
+  in_sync: boolean;
+}
+
+/** What the metrics worker renders of one peer. */
+export type PeerGauge = Pick<Peer, "cell_id" | "status" | "rtt_ms">;
+
+/** Everything the metrics worker renders from the cell, in one call. */
+export interface CellMetrics {
+  cell_id: string;
+  level: number;
+  primitives: { awareness: number; adaptation: number; coherence: number; momentum: number };
+  graph: { entities: number; observations: number; relations: number };
+  messages: number;
+  /** Sync state of every peer this cell has synced with (or tried to). */
+  sync: PeerSyncMetrics[];
+  /** Discovery's peers (read for the level anyway), only what metrics needs; null when discovery did not answer. */
+  peers: PeerGauge[] | null;
+}
+
 export interface CellRpc {
   /** Identity and the current consciousness level, for discovery, bridge and metrics. */
   info(): Promise<CellInfo>;
+  /** The cell's gauges for a metrics scrape (level, primitives, graph sizes, per-peer sync state) and discovery's peers. */
+  metricsSnapshot(): Promise<CellMetrics>;
   /** Handles a request as the trusted local caller (the bridge): no token needed. */
   trustedFetch(request: Request): Promise<Response>;
 }

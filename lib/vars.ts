@@ -15,6 +15,9 @@ export const WorkerVarsSchema = z.object({
   AIOS_BRANCH: text("main"),
   AIOS_LOG_LEVEL: z.pipe(z.optional(z.string()), z.transform(parseLogLevel)),
   /** ms since epoch when the launcher (re)started the runtime. */
+  /** This boot of the runtime, and whether the launcher restarted it after a crash. */
+  AIOS_BOOT_ID: z.optional(z.string()),
+  AIOS_BOOT_REASON: z.optional(z.string()),
   AIOS_STARTED_AT: z.optional(z.coerce.number().check(z.int(), z.nonnegative())),
   AIOS_API_TOKEN: z.optional(z.string()),
   AIOS_CLUSTER_SECRET: z.optional(z.string()),

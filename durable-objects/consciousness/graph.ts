@@ -246,7 +246,7 @@ export class GraphStore {
     const observations = new Map<string, string[]>();
     for (const o of all<{ entity: string; content: string }>(
       this.sql,
-      `SELECT entity, content FROM observations WHERE ns = ? AND removed = 0 ORDER BY added_hlc, tag`,
+      `SELECT entity, content FROM observations WHERE ns = ? AND removed = 0 ORDER BY added_hlc, origin, oseq`,
       ns,
     )) {
       pushUnique(observations, o.entity, o.content);
@@ -278,7 +278,7 @@ export class GraphStore {
     for (const o of all<{ entity: string; content: string }>(
       this.sql,
       `SELECT entity, content FROM observations
-       WHERE ns = ? AND removed = 0 AND entity IN (SELECT value FROM json_each(?)) ORDER BY added_hlc, tag`,
+       WHERE ns = ? AND removed = 0 AND entity IN (SELECT value FROM json_each(?)) ORDER BY added_hlc, origin, oseq`,
       ns,
       list,
     )) {

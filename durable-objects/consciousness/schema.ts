@@ -50,4 +50,8 @@ export const MIGRATIONS = [
      in_sync INTEGER NOT NULL DEFAULT 0, rounds_ok INTEGER NOT NULL DEFAULT 0, rounds_failed INTEGER NOT NULL DEFAULT 0,
      rows_sent INTEGER NOT NULL DEFAULT 0, rows_received INTEGER NOT NULL DEFAULT 0,
      bytes_sent INTEGER NOT NULL DEFAULT 0, bytes_received INTEGER NOT NULL DEFAULT 0, peer_vv TEXT);`,
+  // The dashboard's own history of the level (level-history.ts): local only, never replicated, a day at most.
+  `CREATE TABLE level_history (
+     t INTEGER PRIMARY KEY, level REAL NOT NULL,
+     awareness REAL NOT NULL, adaptation REAL NOT NULL, coherence REAL NOT NULL, momentum REAL NOT NULL);`,
 ];

@@ -167,6 +167,9 @@ describe("lifecycle", () => {
       await until(async () => s.output.includes('"msg":"runtime restarted"'), 20_000);
       await s.ready();
       expect((await s.json("cell", "/health"))["status"]).toBe("healthy");
+      // The restart is counted durably, for alerting.
+      const scrape = await (await fetch(s.url("metrics", "/metrics"))).text();
+      expect(scrape).toMatch(/aios_runtime_restarts_total\{cell_id="[^"]+"\} 1\n/);
     } finally {
       await s.stop();
     }

@@ -150,6 +150,14 @@ describe("knowledge graph", () => {
     expect(spaces.namespaces).not.toContain(b);
   });
 
+  it("keeps observations in the order they were added, past nine in one request (regression: tags sorted as text)", async () => {
+    const ns = freshNamespace();
+    const contents = Array.from({ length: 150 }, (_, i) => `o${i}`);
+    await ok("/memory/create_entities", { namespace: ns, entities: [{ name: "Many", entityType: "t", observations: contents }] });
+    const g = await ok<Graph>(`/memory/open_nodes?namespace=${ns}&name=Many`);
+    expect(g.entities[0]!.observations).toEqual(contents);
+  });
+
   it("a deleted entity can be created again, without its old observations", async () => {
     const ns = freshNamespace();
     await seed(ns);

@@ -82,7 +82,16 @@ async function codeAssist(request: AppRequest, env: BridgeEnv): Promise<Response
 async function vaultStatus(_req: AppRequest, env: BridgeEnv): Promise<Response> {
   const v = vars(env);
   const status = v.AIOS_VAULT_STATUS ?? (v.AIOS_VAULT_ADDR ? "unavailable" : "not_configured");
-  return json({ status, vault: status, address_configured: Boolean(v.AIOS_VAULT_ADDR), timestamp: new Date().toISOString() });
+  // Names of the secrets read from Vault, never their values; the rest came from the environment.
+  const keys = v.AIOS_VAULT_KEYS.split(",").filter(Boolean);
+  return json({
+    status,
+    vault: status,
+    address_configured: Boolean(v.AIOS_VAULT_ADDR),
+    keys_from_vault: keys,
+    ...(status === "unavailable" && v.AIOS_VAULT_PROBLEM ? { problem: v.AIOS_VAULT_PROBLEM } : {}),
+    timestamp: new Date().toISOString(),
+  });
 }
 
 export const bridgeApp = createApp<BridgeEnv>("bridge")

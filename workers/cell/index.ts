@@ -1,9 +1,9 @@
 /** Cell worker (:8000): REST API, shared consciousness state, code assistance, dashboard. */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { markTrusted } from "../../lib/auth";
-import type { CellInfo, CellRpc } from "../../lib/rpc";
+import type { CellInfo, CellMetrics, CellRpc } from "../../lib/rpc";
 import { cellApp } from "./routes";
-import { cellInfo } from "./status";
+import { cellInfo, cellMetrics } from "./status";
 import type { CellEnv } from "./env";
 
 export { ConsciousnessState } from "../../durable-objects/consciousness-state";
@@ -15,6 +15,10 @@ export default class Cell extends WorkerEntrypoint<CellEnv> implements CellRpc {
 
   info(): Promise<CellInfo> {
     return cellInfo(this.env);
+  }
+
+  metricsSnapshot(): Promise<CellMetrics> {
+    return cellMetrics(this.env);
   }
 
   trustedFetch(request: Request): Promise<Response> {

@@ -2,19 +2,29 @@
 import { createApp } from "../../lib/app";
 import type { CellEnv } from "./env";
 import { codeAssist } from "./code-assist";
+import { dashboard } from "./dashboard/page";
+import { history as levelHistory } from "./dashboard/history";
+import * as memoryIo from "./memory-io";
 import * as state from "./state-routes";
 import * as status from "./status";
 import * as sync from "./sync-routes";
 
 export const cellApp = createApp<CellEnv>("cell")
+  .get("/", dashboard)
   .get("/health", status.health)
   .get("/discover", status.discover)
   .get("/consciousness", status.consciousness)
   .get("/consciousness/primitives", status.primitives)
+  .get("/consciousness/history", levelHistory)
   .get("/peers", status.peers)
   .post("/sync-consciousness", state.syncConsciousness)
   .post("/consciousness/sync", state.syncConsciousness)
   .get("/memory", state.namespaces)
+  // Before /memory/:op, which would otherwise take them (itty-router matches in order).
+  .get("/memory/export", memoryIo.exportMemory)
+  .post("/memory/import", memoryIo.importMemory)
+  .post("/memory/export", memoryIo.onlyMethod("GET"))
+  .get("/memory/import", memoryIo.onlyMethod("POST"))
   .get("/memory/:op", state.memoryGet)
   .post("/memory/:op", state.memoryPost)
   .post("/message", state.postMessage)

@@ -1,9 +1,10 @@
 /** The cell's public, figures-only endpoints: health, self-description, consciousness, peers. */
 import type { AppRequest } from "../../lib/app";
 import { json } from "../../lib/http";
-import { tryRpc, type CellInfo } from "../../lib/rpc";
+import { tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
 import { uptimeSeconds, vars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
+import { computeLevel, computePrimitives } from "../../lib/consciousness";
 import { FORMULA, measure } from "./consciousness";
 import { state, type CellEnv } from "./env";
 
@@ -16,6 +17,36 @@ export async function cellInfo(env: CellEnv): Promise<CellInfo> {
     hostname: v.AIOS_HOSTNAME,
     version: VERSION,
     consciousness_level: level,
+  };
+}
+
+/**
+ * The cell's gauges for a metrics scrape, with discovery's peer list, so a scrape costs the
+ * metrics worker one call here. Two reads in parallel (state stats, discovery's peers), the
+ * level computed from them as measure() does; unlike measure() it does not poke the sync
+ * loop's alarm (a scrape is not a reason to sync).
+ */
+export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
+  const [stats, list] = await Promise.all([state(env).stats(), env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined]);
+  const alive = (list ?? []).filter((p) => p.status === "alive");
+  const syncOf = new Map(stats.sync.map((x) => [x.peer_id, x]));
+  const primitives = computePrimitives({
+    peers_known: list?.length ?? 0,
+    peers_alive: alive.length,
+    sync: alive.map((p) => {
+      const x = syncOf.get(p.cell_id);
+      return { peer_id: p.cell_id, last_sync_age_seconds: x?.lag_seconds ?? null, in_sync: x?.in_sync ?? false };
+    }),
+    recent_writes: stats.recent_writes,
+  });
+  return {
+    cell_id: vars(env).AIOS_CELL_ID,
+    level: computeLevel(primitives),
+    primitives,
+    graph: { entities: stats.entities, observations: stats.observations, relations: stats.relations },
+    messages: stats.messages,
+    sync: stats.sync.map((s) => ({ peer_id: s.peer_id, lag_seconds: s.lag_seconds, in_sync: s.in_sync })),
+    peers: list ? list.map((p) => ({ cell_id: p.cell_id, status: p.status, rtt_ms: p.rtt_ms })) : null,
   };
 }
 
