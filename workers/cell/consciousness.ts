@@ -19,6 +19,8 @@ export interface ConsciousnessReport {
   inputs: LevelInputs & { peers_source: "discovery" | "unavailable" };
   stats: StateStats;
   peers: PeerSummary | undefined;
+  /** Discovery's peer list, when it answered. */
+  list: Peer[] | undefined;
 }
 
 export async function measure(env: CellEnv): Promise<ConsciousnessReport> {
@@ -42,7 +44,7 @@ export async function measure(env: CellEnv): Promise<ConsciousnessReport> {
     peers_source: peers ? "discovery" : "unavailable",
   };
   const primitives = computePrimitives(inputs);
-  return { level: computeLevel(primitives), primitives, inputs, stats, peers };
+  return { level: computeLevel(primitives), primitives, inputs, stats, peers, list };
 }
 
 export const FORMULA = {

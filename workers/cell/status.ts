@@ -4,7 +4,6 @@ import { json } from "../../lib/http";
 import { tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
 import { uptimeSeconds, vars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
-import { computeLevel, computePrimitives } from "../../lib/consciousness";
 import { FORMULA, measure } from "./consciousness";
 import { state, type CellEnv } from "./env";
 
@@ -27,21 +26,10 @@ export async function cellInfo(env: CellEnv): Promise<CellInfo> {
  * loop's alarm (a scrape is not a reason to sync).
  */
 export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
-  const [stats, list] = await Promise.all([state(env).stats(), env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined]);
-  const alive = (list ?? []).filter((p) => p.status === "alive");
-  const syncOf = new Map(stats.sync.map((x) => [x.peer_id, x]));
-  const primitives = computePrimitives({
-    peers_known: list?.length ?? 0,
-    peers_alive: alive.length,
-    sync: alive.map((p) => {
-      const x = syncOf.get(p.cell_id);
-      return { peer_id: p.cell_id, last_sync_age_seconds: x?.lag_seconds ?? null, in_sync: x?.in_sync ?? false };
-    }),
-    recent_writes: stats.recent_writes,
-  });
+  const { level, primitives, stats, list } = await measure(env);
   return {
     cell_id: vars(env).AIOS_CELL_ID,
-    level: computeLevel(primitives),
+    level,
     primitives,
     graph: { entities: stats.entities, observations: stats.observations, relations: stats.relations },
     messages: stats.messages,
