@@ -16,7 +16,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, type StackConfig } from "../lib/config";
-import { entityLine, parseMemoryJsonl, relationLine } from "../lib/memory-jsonl";
+import { entityLine, parseMemoryJsonl, relationLine, type ImportResult as ImportAnswer } from "../lib/memory-jsonl";
 import { loadConfig } from "./start";
 import { readVault, applyVault } from "./vault";
 
@@ -150,18 +150,6 @@ function decodeFile(file: string): string {
   } catch {
     throw new CliError(`${file} is not valid UTF-8`);
   }
-}
-
-interface Counts {
-  entities: number;
-  observations: number;
-  relations: number;
-}
-interface ImportAnswer {
-  namespace: string;
-  imported: Counts;
-  skipped: Counts;
-  lines: number;
 }
 
 /**

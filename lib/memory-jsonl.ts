@@ -118,4 +118,17 @@ export function toMemoryJsonl(graph: Graph): string {
   return out.join("");
 }
 
+/** What POST /memory/import answers. */
+export interface ImportCounts {
+  entities: number;
+  observations: number;
+  relations: number;
+}
+export interface ImportResult {
+  namespace: string;
+  imported: ImportCounts;
+  skipped: ImportCounts;
+  lines: number;
+}
+
 export const MEMORY_JSONL_TYPE = "application/x-ndjson; charset=utf-8";

@@ -11,33 +11,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReferenceMemory } from "../../bench/reference-memory";
 import { chunkLines } from "../../launcher/memory-cli";
-import { parseMemoryJsonl } from "../../lib/memory-jsonl";
+import type { Entity, Graph, Relation } from "../../lib/graph-types";
+import { parseMemoryJsonl, type ImportCounts as Counts } from "../../lib/memory-jsonl";
 import { ROOT, TestStack } from "../helpers/stack";
 
 const IP = "127.0.42.1";
 const UNREACHABLE = "http://127.0.42.9:8000";
 /** An empty folder to run the CLI in (no .env there). */
 const CWD = mkdtempSync(path.join(os.tmpdir(), "aios-cli-cwd-"));
-
-interface Entity {
-  name: string;
-  entityType: string;
-  observations: string[];
-}
-interface Relation {
-  from: string;
-  to: string;
-  relationType: string;
-}
-interface Graph {
-  entities: Entity[];
-  relations: Relation[];
-}
-interface Counts {
-  entities: number;
-  observations: number;
-  relations: number;
-}
 
 interface Run {
   code: number | null;

@@ -1,33 +1,9 @@
 /** Memory import/export in the reference memory server's JSONL format (GET /memory/export, POST /memory/import). */
 import { SELF } from "cloudflare:test";
+import type { Entity, Graph, Relation } from "../../lib/graph-types";
+import type { ImportResult as ImportAnswer } from "../../lib/memory-jsonl";
 import { describe, expect, it } from "vitest";
 import { freshNamespace, ok, TOKEN } from "./helpers";
-
-interface Entity {
-  name: string;
-  entityType: string;
-  observations: string[];
-}
-interface Relation {
-  from: string;
-  to: string;
-  relationType: string;
-}
-interface Graph {
-  entities: Entity[];
-  relations: Relation[];
-}
-interface Counts {
-  entities: number;
-  observations: number;
-  relations: number;
-}
-interface ImportAnswer {
-  namespace: string;
-  imported: Counts;
-  skipped: Counts;
-  lines: number;
-}
 
 const entityLine = (e: Entity) =>
   JSON.stringify({ type: "entity", name: e.name, entityType: e.entityType, observations: e.observations });

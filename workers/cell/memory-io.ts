@@ -13,7 +13,14 @@ import type { AppRequest } from "../../lib/app";
 import { badRequest, errorResponse, HttpError } from "../../lib/errors";
 import { LIMITS, NamespaceSchema, type Entity, type Outcome, type Relation } from "../../lib/graph-types";
 import { json, parseWith, readText } from "../../lib/http";
-import { MEMORY_JSONL_TYPE, parseMemoryJsonl, toMemoryJsonl, type ParsedMemory } from "../../lib/memory-jsonl";
+import {
+  MEMORY_JSONL_TYPE,
+  parseMemoryJsonl,
+  toMemoryJsonl,
+  type ImportCounts,
+  type ImportResult,
+  type ParsedMemory,
+} from "../../lib/memory-jsonl";
 import { state, type CellEnv } from "./env";
 import { guard } from "./state-routes";
 
@@ -22,18 +29,6 @@ export const IMPORT_LIMIT = 16 * 1024 * 1024;
 /** Per batch (one RPC, one transaction): at most this many items and roughly this many bytes of text. */
 const BATCH_ITEMS = LIMITS.itemsPerRequest;
 const BATCH_BYTES = 1024 * 1024;
-
-export interface ImportCounts {
-  entities: number;
-  observations: number;
-  relations: number;
-}
-export interface ImportResult {
-  namespace: string;
-  imported: ImportCounts;
-  skipped: ImportCounts;
-  lines: number;
-}
 
 type Store = ReturnType<typeof state>;
 
