@@ -341,9 +341,11 @@ export class GraphStore {
       const scoreOf = new Map(obs.map((o) => [o.rowid, o.score]));
       for (const o of all<{ rowid: number; entity: string }>(
         this.sql,
-        `SELECT o.rowid AS rowid, o.entity AS entity FROM observations o
-          JOIN entities e ON e.ns = o.ns AND e.name = o.entity AND e.deleted = 0
-         WHERE o.rowid IN (SELECT value FROM json_each(?)) AND o.ns = ? AND o.removed = 0`,
+        // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace.
+        `SELECT o.rowid AS rowid, o.entity AS entity FROM json_each(?) j
+          CROSS JOIN observations o ON o.rowid = j.value
+          CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
+         WHERE o.ns = ? AND o.removed = 0 AND e.deleted = 0`,
         JSON.stringify(obs.map((o) => o.rowid)),
         req.namespace,
       )) {
@@ -359,7 +361,7 @@ export class GraphStore {
       const entScore = new Map(ents.map((e) => [e.rowid, e.score]));
       for (const e of all<{ rowid: number; name: string }>(
         this.sql,
-        "SELECT rowid, name FROM entities WHERE rowid IN (SELECT value FROM json_each(?)) AND ns = ? AND deleted = 0",
+        "SELECT e.rowid AS rowid, e.name AS name FROM json_each(?) j CROSS JOIN entities e ON e.rowid = j.value WHERE e.ns = ? AND e.deleted = 0",
         JSON.stringify(ents.map((e) => e.rowid)),
         req.namespace,
       )) {
