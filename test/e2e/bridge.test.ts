@@ -157,7 +157,8 @@ describe("bridge", () => {
         async () => {
           const r = (await b.callTool({ name: "search_nodes", arguments: { query: "small diffs" } })) as ToolResult;
           const ents = r.structuredContent?.["entities"] as { name: string; observations: string[] }[] | undefined;
-          return ents?.length ? ents : undefined;
+          // Replication is row by row: wait for both observations, not just the entity.
+          return ents?.length && ents[0]!.observations.length === 2 ? ents : undefined;
         },
         5000,
         50,
