@@ -49,6 +49,9 @@ export default defineConfig(async () => {
             testTimeout: 60_000,
             hookTimeout: 60_000,
             fileParallelism: false,
+            // Real stacks on a 2-core machine: a test that fails once is run once more, and a
+            // second failure fails the run. Unit tests get no retry.
+            retry: 1,
           },
         },
       ],

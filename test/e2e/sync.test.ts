@@ -68,13 +68,15 @@ describe("LAN sync", () => {
 
   it("concurrent writes to one entity on every stack keep every observation; the type is the same everywhere", async () => {
     await post(a, "create_entities", { entities: [{ name: "Shared", entityType: "start", observations: [] }] });
-    await until(async () => (await graphOf(c)).entities.some((e) => e.name === "Shared"), 5000, 50);
-    await Promise.all(
+    // Every stack must have the entity before adding to it (an add to an unknown entity is refused, not lost).
+    for (const s of [b, c]) await until(async () => (await graphOf(s)).entities.some((e) => e.name === "Shared"), 5000, 50);
+    const answers = await Promise.all(
       [a, b, c].flatMap((s, i) => [
         post(s, "add_observations", { observations: [{ entityName: "Shared", contents: [`from ${i} one`, `from ${i} two`] }] }),
         post(s, "create_entities", { entities: [{ name: `Type-${i}`, entityType: `kind-${i}`, observations: [] }] }),
       ]),
     );
+    expect(answers.map((r) => r.status)).toEqual(Array(6).fill(200));
     // Last writer wins on the entity type: recreate the same entity concurrently with different types.
     await Promise.all(
       [a, b, c].map((s, i) =>
