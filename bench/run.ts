@@ -3,6 +3,7 @@ import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
 import { benchMcp } from "./mcp";
 import { benchMetrics } from "./metrics";
+import { benchSimulate } from "./simulate";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
@@ -16,6 +17,7 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   analyser: benchAnalyser,
   mcp: benchMcp,
   metrics: benchMetrics,
+  simulate: benchSimulate,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

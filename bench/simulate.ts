@@ -1,0 +1,84 @@
+/**
+ * A model, not real stacks: how the cost of a sync round and the time for a
+ * write to reach every cell grow with the number of cells N, for the design
+ * as built (every cell pulls from every alive peer each second; a write pokes
+ * every peer, which then pulls from the writer).
+ *
+ * Inputs are measured on real stacks by `npm run bench -- sync`: bytes of an
+ * idle round with one peer, and the single-write propagation time. The model
+ * adds what grows with N: version vectors carry one entry per cell, and the
+ * writer serves N-1 pulls one after another (a Durable Object is single-
+ * threaded), each taking SERVE_MS of its time, on top of the idle pulls it
+ * answers every second.
+ */
+import { report, type Figure } from "./stats";
+
+export interface SyncModel {
+  /** Bytes on the wire of one idle pull between two cells (measured). */
+  idleRoundBytes: number;
+  /** Extra bytes per cell in a version vector, both ways (an entry like `"desktop-17":123456,`). */
+  vectorEntryBytes: number;
+  /** Write → visible on one peer, with one peer (measured). */
+  oneHopMs: number;
+  /** Writer time to serve one pull (DO call, signature check, page). */
+  serveMs: number;
+}
+
+export const MEASURED: SyncModel = { idleRoundBytes: 695, vectorEntryBytes: 2 * 24, oneHopMs: 80, serveMs: 1.5 };
+
+export interface ScalePoint {
+  cells: number;
+  /** Bytes per second one cell sends and receives for idle rounds. */
+  perCellIdleBytesPerSecond: number;
+  /** Bytes per second on the whole network. */
+  networkIdleBytesPerSecond: number;
+  /** Share of one core each cell spends answering idle pulls. */
+  idleServeLoad: number;
+  /** Write → on every cell, in the model. */
+  convergenceMs: number;
+}
+
+export function simulate(n: number, m: SyncModel = MEASURED): ScalePoint {
+  const round = m.idleRoundBytes + m.vectorEntryBytes * Math.max(0, n - 2);
+  const perCell = 2 * (n - 1) * round; // it pulls from n-1 peers and serves n-1 pulls
+  const idleLoad = ((n - 1) * m.serveMs) / 1000;
+  // The writer answers n-1 pulls in a row; while it is saturated by idle pulls they queue behind.
+  const busy = Math.min(0.99, idleLoad);
+  const convergence = m.oneHopMs + ((n - 2) * m.serveMs) / (1 - busy);
+  return {
+    cells: n,
+    perCellIdleBytesPerSecond: perCell,
+    networkIdleBytesPerSecond: (n * perCell) / 2,
+    idleServeLoad: idleLoad,
+    convergenceMs: convergence,
+  };
+}
+
+export async function benchSimulate(root: string): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const base = simulate(2);
+  for (const n of [2, 10, 100, 1000]) {
+    const p = simulate(n);
+    figures.push(
+      {
+        figure: `model, ${n} cells: idle sync traffic per cell`,
+        value: p.perCellIdleBytesPerSecond,
+        unit: "B/s",
+        reference: "2 cells",
+        referenceValue: base.perCellIdleBytesPerSecond,
+        ratio: p.perCellIdleBytesPerSecond / base.perCellIdleBytesPerSecond,
+      },
+      { figure: `model, ${n} cells: share of a core answering idle pulls`, value: p.idleServeLoad, unit: "cores" },
+      {
+        figure: `model, ${n} cells: write visible everywhere`,
+        value: p.convergenceMs,
+        unit: "ms",
+        reference: "2 cells",
+        referenceValue: base.convergenceMs,
+        ratio: p.convergenceMs / base.convergenceMs,
+      },
+    );
+  }
+  report("simulate", figures, root);
+  return figures;
+}
