@@ -7,7 +7,7 @@ import { parsePeerList } from "../lib/address";
 import { identityOf, type IdentityStub } from "../lib/intercell";
 import { onProbeFailure, onProbeSuccess, PROBE_INTERVAL_MS, shouldRemove, type HealthState } from "../lib/peer-health";
 import type { CellHeartbeat, Hello, KnownPeer, PeerInfo, Register } from "../lib/peer-protocol";
-import { tryRpc, type CellBinding, type Peer, type PeerStatus, type PeerSummary } from "../lib/rpc";
+import { CELL_SERVICES, tryRpc, type CellBinding, type Peer, type PeerStatus, type PeerSummary } from "../lib/rpc";
 import { all, migrate, one } from "../lib/sql";
 import { vars } from "../lib/vars";
 import type { CellIdentity } from "./cell-identity";
@@ -373,7 +373,7 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
       cell_id: v.AIOS_CELL_ID,
       cell_url: `http://${host}:${v.AIOS_CELL_PORT}`,
       discovery_url: `http://${host}:${v.DISCOVERY_PORT}`,
-      services: ["consciousness", "knowledge-graph", "messages", "context"],
+      services: CELL_SERVICES,
       branch: v.AIOS_BRANCH,
       hostname: v.AIOS_HOSTNAME,
       type: "cell",

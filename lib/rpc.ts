@@ -4,6 +4,18 @@
  */
 import type { CounterDelta, MetricsSink } from "./metrics-buffer";
 
+/** What a cell offers, as /health, /discover and discovery's hello list it. */
+export const CELL_SERVICES = [
+  "consciousness",
+  "knowledge-graph",
+  "messages",
+  "context",
+  "code-assist",
+  "sync",
+  "dashboard",
+  "mcp",
+];
+
 export type PeerStatus = "alive" | "suspect" | "dead";
 
 /** A peer as discovery lists it (DESIGN.md section 4). */

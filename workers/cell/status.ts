@@ -1,7 +1,7 @@
 /** The cell's public, figures-only endpoints: health, self-description, consciousness, peers. */
 import type { AppRequest } from "../../lib/app";
 import { json } from "../../lib/http";
-import { tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
+import { CELL_SERVICES, tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
 import { uptimeSeconds, vars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
 import { FORMULA, measure } from "./consciousness";
@@ -38,8 +38,6 @@ export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
   };
 }
 
-export const SERVICES = ["consciousness", "knowledge-graph", "messages", "context"];
-
 export async function health(_req: AppRequest, env: CellEnv): Promise<Response> {
   const v = vars(env);
   const report = await tryRpc(() => measure(env), 3000);
@@ -53,7 +51,7 @@ export async function health(_req: AppRequest, env: CellEnv): Promise<Response> 
     version: VERSION,
     uptime_seconds: uptimeSeconds(v),
     consciousness_level: report?.level ?? null,
-    services: SERVICES,
+    services: CELL_SERVICES,
     peers: { known: report?.peers?.known ?? 0, alive: report?.peers?.alive ?? 0 },
     checks: { state: report !== undefined, discovery: report?.peers !== undefined },
   });
@@ -68,7 +66,7 @@ export function discover(request: AppRequest, env: CellEnv): Response {
     hostname: v.AIOS_HOSTNAME,
     branch: v.AIOS_BRANCH,
     version: VERSION,
-    services: SERVICES,
+    services: CELL_SERVICES,
     ports: { cell: v.AIOS_CELL_PORT, discovery: v.DISCOVERY_PORT, bridge: v.BRIDGE_PORT, metrics: v.AIOS_METRICS_PORT },
     endpoints: {
       health: `${base}/health`,
