@@ -68,3 +68,29 @@ export function computeLevel(p: Primitives): number {
     ),
   );
 }
+
+/** What the level needs of a peer (discovery's view) and of its sync state. */
+export interface PeerStatusInput {
+  cell_id: string;
+  status: string;
+}
+export interface SyncStateInput {
+  peer_id: string;
+  lag_seconds: number | null;
+  in_sync: boolean;
+}
+
+/** The level's inputs from discovery's peer list (undefined: discovery did not answer) and the sync state. */
+export function levelInputs(peers: PeerStatusInput[] | undefined, sync: SyncStateInput[], recentWrites: number): LevelInputs {
+  const alive = (peers ?? []).filter((p) => p.status === "alive");
+  const syncOf = new Map(sync.map((x) => [x.peer_id, x]));
+  return {
+    peers_known: peers?.length ?? 0,
+    peers_alive: alive.length,
+    sync: alive.map((p) => {
+      const x = syncOf.get(p.cell_id);
+      return { peer_id: p.cell_id, last_sync_age_seconds: x?.lag_seconds ?? null, in_sync: x?.in_sync ?? false };
+    }),
+    recent_writes: recentWrites,
+  };
+}

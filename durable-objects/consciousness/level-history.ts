@@ -4,7 +4,7 @@
  * for KEEP_MS (a day: at most ~8,640 rows), read back in time buckets so a
  * chart never gets more than MAX_POINTS points.
  */
-import { computeLevel, computePrimitives, type Primitives } from "../../lib/consciousness";
+import { computeLevel, computePrimitives, levelInputs, type Primitives } from "../../lib/consciousness";
 import type { Peer } from "../../lib/rpc";
 import { all, one } from "../../lib/sql";
 import type { PeerSync } from "./sync-state";
@@ -32,17 +32,7 @@ type Row = { t: number; level: number; awareness: number; adaptation: number; co
 
 /** The level from the same inputs measure() uses in the cell worker (discovery's peers and the sync state). */
 export function sampleOf(recentWrites: number, sync: PeerSync[], peers: Peer[] | undefined): LevelSample {
-  const alive = (peers ?? []).filter((p) => p.status === "alive");
-  const syncOf = new Map(sync.map((x) => [x.peer_id, x]));
-  const primitives = computePrimitives({
-    peers_known: peers?.length ?? 0,
-    peers_alive: alive.length,
-    sync: alive.map((p) => {
-      const x = syncOf.get(p.cell_id);
-      return { peer_id: p.cell_id, last_sync_age_seconds: x?.lag_seconds ?? null, in_sync: x?.in_sync ?? false };
-    }),
-    recent_writes: recentWrites,
-  });
+  const primitives = computePrimitives(levelInputs(peers, sync, recentWrites));
   return { level: computeLevel(primitives), primitives };
 }
 

@@ -2,6 +2,7 @@
 import {
   computeLevel,
   computePrimitives,
+  levelInputs,
   MOMENTUM_WINDOW_SECONDS,
   SYNC_HALF_LIFE_SECONDS,
   WEIGHTS,
@@ -31,16 +32,8 @@ export async function measure(env: CellEnv): Promise<ConsciousnessReport> {
     s.ensureSyncing(),
   ]);
   const peers = list && summarize(list);
-  const alive = (list ?? []).filter((p) => p.status === "alive");
-  const syncOf = new Map(stats.sync.map((x) => [x.peer_id, x]));
   const inputs: ConsciousnessReport["inputs"] = {
-    peers_known: peers?.known ?? 0,
-    peers_alive: alive.length,
-    sync: alive.map((p) => {
-      const x = syncOf.get(p.cell_id);
-      return { peer_id: p.cell_id, last_sync_age_seconds: x?.lag_seconds ?? null, in_sync: x?.in_sync ?? false };
-    }),
-    recent_writes: stats.recent_writes,
+    ...levelInputs(list, stats.sync, stats.recent_writes),
     peers_source: peers ? "discovery" : "unavailable",
   };
   const primitives = computePrimitives(inputs);
