@@ -34,16 +34,21 @@ export interface StateEnv {
 const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
 const GC_EVERY_MS = 60 * 1000;
 
-export interface StateStats {
+/** What the level needs: cheap, read on every /health and by discovery once a second. */
+export interface Pulse {
   recent_writes: number;
+  sync: PeerSync[];
+  last_sync: string | null;
+}
+
+/** The pulse and the size of the state, for /consciousness and the metrics. */
+export interface StateStats extends Pulse {
   last_write: string | null;
   entities: number;
   observations: number;
   relations: number;
   messages: number;
   reported_levels: { reporter: string; level: number; source: string; reported_at: string }[];
-  sync: PeerSync[];
-  last_sync: string | null;
 }
 
 export class ConsciousnessState extends DurableObject<StateEnv> {
@@ -106,12 +111,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     } finally {
       await this.ctx.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS);
     }
-  }
-
-  /** Wakes the sync loop (after a runtime restart the alarm may not have fired yet). */
-  async ensureSyncing(): Promise<void> {
-    if (this.env.IDENTITY && this.env.DISCOVERY && (await this.ctx.storage.getAlarm()) === null)
-      await this.ctx.storage.setAlarm(Date.now() + 50);
   }
 
   private async alivePeers(): Promise<SyncPeer[]> {
@@ -182,8 +181,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     try {
       if (!this.levels.due()) return;
       const peers = this.env.DISCOVERY ? await tryRpc(() => this.env.DISCOVERY!.peers()) : undefined;
-      const stats = this.stats();
-      this.levels.record(sampleOf(stats.recent_writes, stats.sync, peers));
+      const pulse = this.pulse();
+      this.levels.record(sampleOf(pulse.recent_writes, pulse.sync, peers));
     } catch {
       // A missed sample is a gap in a chart, nothing more.
     }
@@ -316,12 +315,16 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     return { context_processed: false };
   }
 
-  stats(): StateStats {
+  pulse(): Pulse {
     const since = Math.floor(Date.now() / 60000) - Math.ceil(MOMENTUM_WINDOW_SECONDS / 60) + 1;
     const recent = one<{ n: number | null }>(this.sql, "SELECT sum(writes) AS n FROM activity WHERE minute >= ?", since)!.n ?? 0;
+    return { recent_writes: recent, sync: this.syncState.list(), last_sync: this.syncState.lastSuccess() };
+  }
+
+  stats(): StateStats {
     const last = decodeHlc(one<{ value: string }>(this.sql, "SELECT value FROM meta WHERE key = 'hlc'")?.value ?? "");
     return {
-      recent_writes: recent,
+      ...this.pulse(),
       last_write: last && last.wall > 0 ? new Date(last.wall).toISOString() : null,
       ...this.graph.counts(),
       messages: one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM messages")!.n,
@@ -329,8 +332,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         this.sql,
         "SELECT reporter, level, source, reported_at FROM reported_levels ORDER BY reported_at DESC LIMIT 20",
       ),
-      sync: this.syncState.list(),
-      last_sync: this.syncState.lastSuccess(),
     };
   }
 }

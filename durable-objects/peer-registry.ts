@@ -102,11 +102,6 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
     return s;
   }
 
-  /** Wakes the loop (the runtime may have restarted without the alarm firing). */
-  async ensureRunning(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 50);
-  }
-
   // ---- inbound -------------------------------------------------------------
 
   /** A peer admitted by the identity object said hello (or answered ours): it is alive. */

@@ -11,33 +11,39 @@ import {
   type Primitives,
 } from "../../lib/consciousness";
 import { tryRpc, type Peer, type PeerSummary } from "../../lib/rpc";
-import type { StateStats } from "../../durable-objects/consciousness-state";
+import type { Pulse, StateStats } from "../../durable-objects/consciousness-state";
 import { state, type CellEnv } from "./env";
 
-export interface ConsciousnessReport {
+export interface LevelReport<P extends Pulse = Pulse> {
   level: number;
   primitives: Primitives;
   inputs: LevelInputs & { peers_source: "discovery" | "unavailable" };
-  stats: StateStats;
+  /** What the state object told: the pulse, or the full stats. */
+  stats: P;
   peers: PeerSummary | undefined;
   /** Discovery's peer list, when it answered. */
   list: Peer[] | undefined;
 }
 
-export async function measure(env: CellEnv): Promise<ConsciousnessReport> {
-  const s = state(env);
-  const [stats, list] = await Promise.all([
-    s.stats(),
-    env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined,
-    s.ensureSyncing(),
-  ]);
+async function gather<P extends Pulse>(env: CellEnv, read: Promise<P>): Promise<LevelReport<P>> {
+  const [stats, list] = await Promise.all([read, env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined]);
   const peers = list && summarize(list);
-  const inputs: ConsciousnessReport["inputs"] = {
+  const inputs: LevelReport["inputs"] = {
     ...levelInputs(list, stats.sync, stats.recent_writes),
     peers_source: peers ? "discovery" : "unavailable",
   };
   const primitives = computePrimitives(inputs);
   return { level: computeLevel(primitives), primitives, inputs, stats, peers, list };
+}
+
+/** The level and its inputs: cheap (no counting of rows), for /health and every caller that wants the level. */
+export function measure(env: CellEnv): Promise<LevelReport> {
+  return gather(env, state(env).pulse());
+}
+
+/** The same, with the size of the state, for /consciousness and the metrics. */
+export function measureAll(env: CellEnv): Promise<LevelReport<StateStats>> {
+  return gather(env, state(env).stats());
 }
 
 export const FORMULA = {

@@ -4,7 +4,7 @@ import { json } from "../../lib/http";
 import { CELL_SERVICES, tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
 import { uptimeSeconds, vars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
-import { FORMULA, measure } from "./consciousness";
+import { FORMULA, measure, measureAll } from "./consciousness";
 import { state, type CellEnv } from "./env";
 
 export async function cellInfo(env: CellEnv): Promise<CellInfo> {
@@ -21,12 +21,10 @@ export async function cellInfo(env: CellEnv): Promise<CellInfo> {
 
 /**
  * The cell's gauges for a metrics scrape, with discovery's peer list, so a scrape costs the
- * metrics worker one call here. Two reads in parallel (state stats, discovery's peers), the
- * level computed from them as measure() does; unlike measure() it does not poke the sync
- * loop's alarm (a scrape is not a reason to sync).
+ * metrics worker one call here.
  */
 export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
-  const { level, primitives, stats, list } = await measure(env);
+  const { level, primitives, stats, list } = await measureAll(env);
   return {
     cell_id: vars(env).AIOS_CELL_ID,
     level,
@@ -85,7 +83,7 @@ export function discover(request: AppRequest, env: CellEnv): Response {
 
 export async function consciousness(_req: AppRequest, env: CellEnv): Promise<Response> {
   const v = vars(env);
-  const r = await measure(env);
+  const r = await measureAll(env);
   return json({
     cell_id: v.AIOS_CELL_ID,
     level: r.level,

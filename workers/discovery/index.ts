@@ -11,10 +11,8 @@ export default class Discovery extends WorkerEntrypoint<DiscoveryEnv> implements
     return discoveryApp.fetch(request, this.env, this.ctx);
   }
 
-  async summary(): Promise<PeerSummary> {
-    const reg = registry(this.env);
-    await reg.ensureRunning();
-    return reg.summary();
+  summary(): Promise<PeerSummary> {
+    return registry(this.env).summary();
   }
 
   peers(): Promise<Peer[]> {
