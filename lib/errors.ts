@@ -17,7 +17,6 @@ export class HttpError extends Error {
 export const badRequest = (message: string, extra?: Record<string, unknown>) => new HttpError(400, message, extra);
 export const unauthorized = (message = "authentication required") => new HttpError(401, message);
 export const notFound = (message = "not found") => new HttpError(404, message);
-export const conflict = (message: string) => new HttpError(409, message);
 export const unavailable = (message: string) => new HttpError(503, message);
 
 /** Turns any thrown value into a JSON response; unknown errors never leak their stack. */
