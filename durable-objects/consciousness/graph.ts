@@ -5,6 +5,7 @@
  */
 import type { Entity, Graph, GraphRequest, Outcome, Relation } from "../../lib/graph-types";
 import { all, one } from "../../lib/sql";
+import { searchEntities, type Hit } from "./search";
 
 /** Stamps one row change: a fresh sequence number of this cell and the operation's clock. */
 export interface Stamp {
@@ -51,10 +52,10 @@ export class GraphStore {
   }
 
   private insertObservation(ns: string, entity: string, content: string, s: Stamp): void {
-    const row = one<{ rowid: number }>(
-      this.sql,
+    // The search indexes follow by trigger (schema.ts).
+    this.sql.exec(
       `INSERT INTO observations (tag, ns, entity, content, added_hlc, removed, hlc, origin, oseq)
-       VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING rowid`,
+       VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)`,
       `${s.origin}:${s.oseq}`,
       ns,
       entity,
@@ -63,8 +64,7 @@ export class GraphStore {
       s.hlc,
       s.origin,
       s.oseq,
-    )!;
-    this.sql.exec("INSERT INTO observations_fts (rowid, body) VALUES (?, ?)", row.rowid, content);
+    );
   }
 
   private removeObservations(where: string, params: SqlStorageValue[], stamp: Stamper): number {
@@ -78,7 +78,6 @@ export class GraphStore {
         s.oseq,
         r.rowid,
       );
-      this.sql.exec("DELETE FROM observations_fts WHERE rowid = ?", r.rowid);
     }
     return rows.length;
   }
@@ -92,20 +91,17 @@ export class GraphStore {
       const existing = this.liveEntity(req.namespace, e.name);
       if (existing && !existing.deleted) continue;
       const s = stamp();
-      const row = one<{ rowid: number }>(
-        this.sql,
+      this.sql.exec(
         `INSERT INTO entities (ns, name, entity_type, deleted, hlc, origin, oseq) VALUES (?, ?, ?, 0, ?, ?, ?)
          ON CONFLICT (ns, name) DO UPDATE SET entity_type = excluded.entity_type, deleted = 0,
-           hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq
-         RETURNING rowid`,
+           hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq`,
         req.namespace,
         e.name,
         e.entityType,
         s.hlc,
         s.origin,
         s.oseq,
-      )!;
-      this.sql.exec("INSERT INTO entities_fts (rowid, name, type) VALUES (?, ?, ?)", row.rowid, e.name, e.entityType);
+      );
       const observations = [...new Set(e.observations)];
       for (const content of observations) this.insertObservation(req.namespace, e.name, content, stamp());
       created.push({ name: e.name, entityType: e.entityType, observations });
@@ -179,7 +175,6 @@ export class GraphStore {
         s.oseq,
         e.rowid,
       );
-      this.sql.exec("DELETE FROM entities_fts WHERE rowid = ?", e.rowid);
       this.removeObservations("ns = ? AND entity = ?", [req.namespace, name], stamp);
       const rels = all<{ rowid: number }>(
         this.sql,
@@ -266,24 +261,17 @@ export class GraphStore {
   subgraph(ns: string, names: string[]): Graph {
     if (names.length === 0) return { entities: [], relations: [] };
     const list = JSON.stringify(names);
-    const rows = all<{ name: string; entity_type: string }>(
+    // One row per entity, in the order asked, its observations gathered by SQLite in the order added.
+    const rows = all<{ name: string; entity_type: string; observations: string }>(
       this.sql,
-      "SELECT name, entity_type FROM entities WHERE ns = ? AND deleted = 0 AND name IN (SELECT value FROM json_each(?))",
+      `SELECT e.name AS name, e.entity_type AS entity_type,
+         (SELECT json_group_array(o.content ORDER BY o.added_hlc, o.origin, o.oseq) FROM observations o
+           WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0) AS observations
+         FROM json_each(?2) j CROSS JOIN entities e ON e.ns = ?1 AND e.name = j.value
+        WHERE e.deleted = 0 ORDER BY j.key`,
       ns,
       list,
     );
-    const order = new Map(names.map((n, i) => [n, i]));
-    rows.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
-    const observations = new Map<string, string[]>();
-    for (const o of all<{ entity: string; content: string }>(
-      this.sql,
-      `SELECT entity, content FROM observations
-       WHERE ns = ? AND removed = 0 AND entity IN (SELECT value FROM json_each(?)) ORDER BY added_hlc, origin, oseq`,
-      ns,
-      list,
-    )) {
-      pushUnique(observations, o.entity, o.content);
-    }
     const relations = all<{ from_entity: string; to_entity: string; relation_type: string }>(
       this.sql,
       `SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0
@@ -293,7 +281,12 @@ export class GraphStore {
       list,
     );
     return {
-      entities: rows.map((e) => ({ name: e.name, entityType: e.entity_type, observations: observations.get(e.name) ?? [] })),
+      // A content added twice concurrently (two tags) is shown once.
+      entities: rows.map((e) => ({
+        name: e.name,
+        entityType: e.entity_type,
+        observations: [...new Set(JSON.parse(e.observations) as string[])],
+      })),
       relations: relations.map(toRelation),
     };
   }
@@ -302,92 +295,14 @@ export class GraphStore {
     return this.subgraph(req.namespace, [...new Set(req.names)]);
   }
 
-  /**
-   * Case-insensitive substring search over names, types and observations (the
-   * reference server's semantics), ranked by FTS5 bm25 over a trigram index.
-   */
-  searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: { name: string; score: number }[] } {
-    const ranked = [...req.query].length >= 3 ? this.searchFts(req) : this.searchScan(req);
+  /** The reference server's matches (substring, case-insensitive), best first: search.ts. */
+  searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: Hit[] } {
+    const ranked = searchEntities(this.sql, req.namespace, req.query, req.limit);
     const graph = this.subgraph(
       req.namespace,
       ranked.map((r) => r.name),
     );
     return { ...graph, ranked };
-  }
-
-  /**
-   * Asks each FTS index for its best hits (FTS5's own ORDER BY rank LIMIT path,
-   * which avoids scoring every match), then keeps the live ones of this
-   * namespace, best score per entity. Widens the window while other
-   * namespaces or dead rows crowd it out.
-   */
-  private searchFts(req: GraphRequest<"search_nodes">): { name: string; score: number }[] {
-    const phrase = `"${req.query.replace(/"/g, '""')}"`;
-    const best = new Map<string, number>();
-    for (let window = req.limit * 4; ; window *= 8) {
-      best.clear();
-      let exhausted = true;
-      const keep = (name: string, score: number) => {
-        const prev = best.get(name);
-        if (prev === undefined || score < prev) best.set(name, score);
-      };
-      const obs = all<{ rowid: number; score: number }>(
-        this.sql,
-        "SELECT rowid, rank AS score FROM observations_fts WHERE observations_fts MATCH ? ORDER BY rank LIMIT ?",
-        phrase,
-        window,
-      );
-      if (obs.length === window) exhausted = false;
-      const scoreOf = new Map(obs.map((o) => [o.rowid, o.score]));
-      for (const o of all<{ rowid: number; entity: string }>(
-        this.sql,
-        // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace.
-        `SELECT o.rowid AS rowid, o.entity AS entity FROM json_each(?) j
-          CROSS JOIN observations o ON o.rowid = j.value
-          CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
-         WHERE o.ns = ? AND o.removed = 0 AND e.deleted = 0`,
-        JSON.stringify(obs.map((o) => o.rowid)),
-        req.namespace,
-      )) {
-        keep(o.entity, scoreOf.get(o.rowid)!);
-      }
-      const ents = all<{ rowid: number; score: number }>(
-        this.sql,
-        "SELECT rowid, rank AS score FROM entities_fts WHERE entities_fts MATCH ? ORDER BY rank LIMIT ?",
-        phrase,
-        window,
-      );
-      if (ents.length === window) exhausted = false;
-      const entScore = new Map(ents.map((e) => [e.rowid, e.score]));
-      for (const e of all<{ rowid: number; name: string }>(
-        this.sql,
-        "SELECT e.rowid AS rowid, e.name AS name FROM json_each(?) j CROSS JOIN entities e ON e.rowid = j.value WHERE e.ns = ? AND e.deleted = 0",
-        JSON.stringify(ents.map((e) => e.rowid)),
-        req.namespace,
-      )) {
-        keep(e.name, entScore.get(e.rowid)!);
-      }
-      if (best.size >= req.limit || exhausted) break;
-    }
-    return [...best]
-      .map(([name, score]) => ({ name, score }))
-      .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1))
-      .slice(0, req.limit);
-  }
-
-  private searchScan(req: GraphRequest<"search_nodes">): { name: string; score: number }[] {
-    const q = req.query.toLowerCase();
-    return all<{ name: string; score: number }>(
-      this.sql,
-      `SELECT e.name AS name, 0 AS score FROM entities e
-        WHERE e.ns = ?1 AND e.deleted = 0 AND (
-          instr(lower(e.name), ?2) > 0 OR instr(lower(e.entity_type), ?2) > 0 OR EXISTS (
-            SELECT 1 FROM observations o WHERE o.ns = ?1 AND o.entity = e.name AND o.removed = 0 AND instr(lower(o.content), ?2) > 0))
-        ORDER BY e.name LIMIT ?3`,
-      req.namespace,
-      q,
-      req.limit,
-    );
   }
 
   counts(): { entities: number; observations: number; relations: number } {

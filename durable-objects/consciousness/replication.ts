@@ -187,12 +187,11 @@ export class Replication {
       r.n,
     );
     if (!this.newer(r, cur)) return false;
-    const { rowid } = one<{ rowid: number }>(
-      this.sql,
+    // The search indexes follow by trigger (schema.ts).
+    this.sql.exec(
       `INSERT INTO entities (ns, name, entity_type, deleted, hlc, origin, oseq) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ns, name) DO UPDATE SET entity_type = excluded.entity_type, deleted = excluded.deleted,
-         hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq
-       RETURNING rowid`,
+         hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq`,
       r.ns,
       r.n,
       r.y,
@@ -200,20 +199,16 @@ export class Replication {
       r.h,
       r.o,
       r.s,
-    )!;
-    this.sql.exec("DELETE FROM entities_fts WHERE rowid = ?", rowid);
-    if (!r.d) this.sql.exec("INSERT INTO entities_fts (rowid, name, type) VALUES (?, ?, ?)", rowid, r.n, r.y);
+    );
     return true;
   }
 
   private applyObservation(r: Row<"o">): boolean {
     const cur = one<Current>(this.sql, "SELECT rowid, hlc, origin FROM observations WHERE tag = ?", r.g);
     if (!this.newer(r, cur)) return false;
-    const { rowid } = one<{ rowid: number }>(
-      this.sql,
+    this.sql.exec(
       `INSERT INTO observations (tag, ns, entity, content, added_hlc, removed, hlc, origin, oseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tag) DO UPDATE SET removed = excluded.removed, hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq
-       RETURNING rowid`,
+       ON CONFLICT (tag) DO UPDATE SET removed = excluded.removed, hlc = excluded.hlc, origin = excluded.origin, oseq = excluded.oseq`,
       r.g,
       r.ns,
       r.n,
@@ -223,9 +218,7 @@ export class Replication {
       r.h,
       r.o,
       r.s,
-    )!;
-    this.sql.exec("DELETE FROM observations_fts WHERE rowid = ?", rowid);
-    if (!r.d) this.sql.exec("INSERT INTO observations_fts (rowid, body) VALUES (?, ?)", rowid, r.c);
+    );
     return true;
   }
 
@@ -325,10 +318,10 @@ export class Replication {
     if (peerVectors.length === 0) return 0;
     let removed = 0;
     const covered = (origin: string, seq: number) => peerVectors.every((v) => (v[origin] ?? 0) >= seq);
-    for (const [table, flagCol, ftsTable] of [
-      ["entities", "deleted", "entities_fts"],
-      ["observations", "removed", "observations_fts"],
-      ["relations", "deleted", null],
+    for (const [table, flagCol] of [
+      ["entities", "deleted"],
+      ["observations", "removed"],
+      ["relations", "deleted"],
     ] as const) {
       const rows = all<{ rowid: number; origin: string; oseq: number }>(
         this.sql,
@@ -338,7 +331,6 @@ export class Replication {
       for (const r of rows) {
         if (!covered(r.origin, r.oseq)) continue;
         this.sql.exec(`DELETE FROM ${table} WHERE rowid = ?`, r.rowid);
-        if (ftsTable) this.sql.exec(`DELETE FROM ${ftsTable} WHERE rowid = ?`, r.rowid);
         removed++;
       }
     }

@@ -54,4 +54,40 @@ export const MIGRATIONS = [
   `CREATE TABLE level_history (
      t INTEGER PRIMARY KEY, level REAL NOT NULL,
      awareness REAL NOT NULL, adaptation REAL NOT NULL, coherence REAL NOT NULL, momentum REAL NOT NULL);`,
+  // Search (search.ts): a word index beside the trigram one, so a query that is a whole word is answered
+  // from short word lists; triggers keep both indexes in step with their tables, whoever writes them.
+  `CREATE VIRTUAL TABLE entities_words USING fts5 (
+     name, type, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+   CREATE VIRTUAL TABLE observations_words USING fts5 (
+     body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+   INSERT INTO entities_words (rowid, name, type) SELECT rowid, name, entity_type FROM entities WHERE deleted = 0;
+   INSERT INTO observations_words (rowid, body) SELECT rowid, content FROM observations WHERE removed = 0;
+   CREATE TRIGGER entities_indexed AFTER INSERT ON entities WHEN new.deleted = 0 BEGIN
+     INSERT INTO entities_fts (rowid, name, type) VALUES (new.rowid, new.name, new.entity_type);
+     INSERT INTO entities_words (rowid, name, type) VALUES (new.rowid, new.name, new.entity_type);
+   END;
+   CREATE TRIGGER entities_reindexed AFTER UPDATE OF deleted, entity_type ON entities BEGIN
+     DELETE FROM entities_fts WHERE rowid = old.rowid AND old.deleted = 0;
+     DELETE FROM entities_words WHERE rowid = old.rowid AND old.deleted = 0;
+     INSERT INTO entities_fts (rowid, name, type) SELECT new.rowid, new.name, new.entity_type WHERE new.deleted = 0;
+     INSERT INTO entities_words (rowid, name, type) SELECT new.rowid, new.name, new.entity_type WHERE new.deleted = 0;
+   END;
+   CREATE TRIGGER entities_unindexed AFTER DELETE ON entities WHEN old.deleted = 0 BEGIN
+     DELETE FROM entities_fts WHERE rowid = old.rowid;
+     DELETE FROM entities_words WHERE rowid = old.rowid;
+   END;
+   CREATE TRIGGER observations_indexed AFTER INSERT ON observations WHEN new.removed = 0 BEGIN
+     INSERT INTO observations_fts (rowid, body) VALUES (new.rowid, new.content);
+     INSERT INTO observations_words (rowid, body) VALUES (new.rowid, new.content);
+   END;
+   CREATE TRIGGER observations_reindexed AFTER UPDATE OF removed ON observations BEGIN
+     DELETE FROM observations_fts WHERE rowid = old.rowid AND old.removed = 0;
+     DELETE FROM observations_words WHERE rowid = old.rowid AND old.removed = 0;
+     INSERT INTO observations_fts (rowid, body) SELECT new.rowid, new.content WHERE new.removed = 0;
+     INSERT INTO observations_words (rowid, body) SELECT new.rowid, new.content WHERE new.removed = 0;
+   END;
+   CREATE TRIGGER observations_unindexed AFTER DELETE ON observations WHEN old.removed = 0 BEGIN
+     DELETE FROM observations_fts WHERE rowid = old.rowid;
+     DELETE FROM observations_words WHERE rowid = old.rowid;
+   END;`,
 ];

@@ -203,12 +203,25 @@ describe("CRDT merge", () => {
               graph: JSON.stringify(db.graph.readGraph("default")),
               vv: r.vv(db),
               live: liveTags(db),
+              // The search indexes follow replicated rows too: every word finds exactly the entities holding it.
+              search: WORDS.map((w) => ({
+                found: db.graph
+                  .searchNodes({ namespace: "default", query: w, limit: 100 })
+                  .entities.map((e) => e.name)
+                  .sort(),
+                holding: db.graph
+                  .readGraph("default")
+                  .entities.filter((e) => e.entityType.includes(w) || e.observations.some((o) => o.includes(w)))
+                  .map((e) => e.name)
+                  .sort(),
+              })),
             })),
           ),
         );
         expect(new Set(views.map((v) => v.digest)).size).toBe(1);
         expect(new Set(views.map((v) => v.graph)).size).toBe(1);
         for (const v of views) expect(v.vv).toEqual(views[0]!.vv);
+        for (const v of views) for (const s of v.search) expect(s.found).toEqual(s.holding);
         const live = new Set(views[0]!.live);
         for (const tag of acknowledged) if (!removed.has(tag)) expect(live.has(tag), `observation ${tag} was lost`).toBe(true);
       }),

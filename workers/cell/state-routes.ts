@@ -2,7 +2,7 @@
 import type { AppRequest } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { HttpError } from "../../lib/errors";
-import { GraphRequests, type GraphOp, type Outcome } from "../../lib/graph-types";
+import { GraphRequests, type GraphOp, type GraphRequest, type Outcome } from "../../lib/graph-types";
 import { json, parseWith, readJson } from "../../lib/http";
 import {
   ContextSchema,
@@ -26,40 +26,40 @@ function unwrap<T>(o: Outcome<T>): T {
   return o.value;
 }
 
-/** Runs one of the nine memory operations; `args` is already validated. */
+/** Runs one of the nine memory operations; `args` has already been parsed with `GraphRequests[op]`. */
 export async function runGraphOp(env: CellEnv, op: GraphOp, args: unknown): Promise<unknown> {
   const s = state(env);
   switch (op) {
     case "create_entities":
-      return { entities: unwrap(await s.createEntities(parseWith(GraphRequests.create_entities, args))) };
+      return { entities: unwrap(await s.createEntities(args as GraphRequest<"create_entities">)) };
     case "create_relations":
-      return { relations: unwrap(await s.createRelations(parseWith(GraphRequests.create_relations, args))) };
+      return { relations: unwrap(await s.createRelations(args as GraphRequest<"create_relations">)) };
     case "add_observations":
-      return { results: unwrap(await s.addObservations(parseWith(GraphRequests.add_observations, args))) };
+      return { results: unwrap(await s.addObservations(args as GraphRequest<"add_observations">)) };
     case "delete_entities":
       return {
         success: true,
-        ...unwrap(await s.deleteEntities(parseWith(GraphRequests.delete_entities, args))),
+        ...unwrap(await s.deleteEntities(args as GraphRequest<"delete_entities">)),
         message: "Entities deleted successfully",
       };
     case "delete_observations":
       return {
         success: true,
-        ...unwrap(await s.deleteObservations(parseWith(GraphRequests.delete_observations, args))),
+        ...unwrap(await s.deleteObservations(args as GraphRequest<"delete_observations">)),
         message: "Observations deleted successfully",
       };
     case "delete_relations":
       return {
         success: true,
-        ...unwrap(await s.deleteRelations(parseWith(GraphRequests.delete_relations, args))),
+        ...unwrap(await s.deleteRelations(args as GraphRequest<"delete_relations">)),
         message: "Relations deleted successfully",
       };
     case "read_graph":
-      return s.readGraph(parseWith(GraphRequests.read_graph, args));
+      return s.readGraph(args as GraphRequest<"read_graph">);
     case "search_nodes":
-      return s.searchNodes(parseWith(GraphRequests.search_nodes, args));
+      return s.searchNodes(args as GraphRequest<"search_nodes">);
     case "open_nodes":
-      return s.openNodes(parseWith(GraphRequests.open_nodes, args));
+      return s.openNodes(args as GraphRequest<"open_nodes">);
   }
 }
 

@@ -1,0 +1,161 @@
+/**
+ * search_nodes over the two indexes (durable-objects/consciousness/search.ts):
+ * whatever the writes, the result set is exactly the reference server's
+ * substring match, whole-word matches come first, and the indexes follow
+ * every write path, including a store created before the word index existed.
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
+import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
+import { searchEntities } from "../../durable-objects/consciousness/search";
+import { migrate } from "../../lib/sql";
+import { freshNamespace, ok } from "./helpers";
+
+let objects = 0;
+/** Runs `fn` with a GraphStore in a fresh state object of its own. */
+function withStore<T>(fn: (graph: GraphStore, sql: SqlStorage, stamp: () => Stamp) => T): Promise<T> {
+  const stub = env.STATE.get(env.STATE.idFromName(`search-${objects++}`));
+  let oseq = 0;
+  const stamp = (): Stamp => ({ hlc: `0017000000000${String(++oseq).padStart(2, "0")}-000000`, origin: "t", oseq });
+  return runInDurableObject(stub, (_i, state) => fn(new GraphStore(state.storage.sql), state.storage.sql, stamp));
+}
+
+// Lower-case letters (ASCII and two accented ones, where every case folding agrees), upper-case
+// ASCII, digits and separators: enough to make words, parts of words and phrases.
+const CHARS = [..."abcdeéöXYZ019 -_.:/"];
+const text = fc.array(fc.constantFrom(...CHARS), { minLength: 1, maxLength: 24 }).map((a) => a.join(""));
+const NAMES = ["n1", "n2", "n3", "n4", "n5", "n6"];
+
+type Write =
+  | { kind: "create"; name: string; type: string; obs: string[] }
+  | { kind: "add"; name: string; obs: string }
+  | { kind: "delObs"; name: string; pick: number }
+  | { kind: "delEntity"; name: string };
+const write: fc.Arbitrary<Write> = fc.oneof(
+  fc.record({
+    kind: fc.constant("create" as const),
+    name: fc.constantFrom(...NAMES),
+    type: text,
+    obs: fc.array(text, { maxLength: 3 }),
+  }),
+  fc.record({ kind: fc.constant("add" as const), name: fc.constantFrom(...NAMES), obs: text }),
+  fc.record({ kind: fc.constant("delObs" as const), name: fc.constantFrom(...NAMES), pick: fc.nat() }),
+  fc.record({ kind: fc.constant("delEntity" as const), name: fc.constantFrom(...NAMES) }),
+);
+
+function apply(graph: GraphStore, ns: string, w: Write, stamp: () => Stamp): void {
+  if (w.kind === "create")
+    graph.createEntities({ namespace: ns, entities: [{ name: w.name, entityType: w.type, observations: w.obs }] }, stamp);
+  if (w.kind === "add")
+    graph.addObservations({ namespace: ns, observations: [{ entityName: w.name, contents: [w.obs] }] }, stamp);
+  if (w.kind === "delEntity") graph.deleteEntities({ namespace: ns, entityNames: [w.name] }, stamp);
+  if (w.kind === "delObs") {
+    const e = graph.openNodes({ namespace: ns, names: [w.name] }).entities[0];
+    if (e && e.observations.length > 0) {
+      const victim = e.observations[w.pick % e.observations.length]!;
+      graph.deleteObservations({ namespace: ns, deletions: [{ entityName: w.name, observations: [victim] }] }, stamp);
+    }
+  }
+}
+
+const words = (s: string) => s.toLowerCase().split(/[^\p{L}\p{N}\p{Co}]+/u);
+
+describe("search", () => {
+  it("finds exactly the reference server's substring matches, whole words first, after any sequence of writes", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(write, { minLength: 1, maxLength: 25 }),
+        fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
+        (writes, picks) =>
+          withStore((graph, sql, stamp) => {
+            const ns = "p";
+            for (const w of writes) {
+              try {
+                apply(graph, ns, w, stamp);
+              } catch {
+                // an add to a missing entity is refused, as the reference does; nothing to index
+              }
+            }
+            const live = graph.readGraph(ns).entities;
+            const fields = (e: (typeof live)[number]) => [e.name, e.entityType, ...e.observations];
+            // Queries: pieces of stored text (a whole field, a word, a slice) and one that matches nothing.
+            const all = live.flatMap(fields);
+            const queries = new Set(["zzzq"]);
+            for (const p of picks) {
+              const f = all[p % Math.max(all.length, 1)];
+              if (!f) continue;
+              queries.add(f.trim());
+              queries.add(words(f).find((w) => w.length > 0) ?? f);
+              queries.add(f.slice(p % f.length, (p % f.length) + 1 + (p % 5)).trim());
+            }
+            for (const q of [...queries].filter((q) => q.length > 0)) {
+              const hits = searchEntities(sql, ns, q, 200);
+              const expected = live
+                .filter((e) => fields(e).some((f) => f.toLowerCase().includes(q.toLowerCase())))
+                .map((e) => e.name);
+              expect(hits.map((h) => h.name).sort(), `query ${JSON.stringify(q)}`).toEqual(expected.sort());
+              const firstSubstring = hits.findIndex((h) => h.match === "substring");
+              if (firstSubstring >= 0) expect(hits.slice(firstSubstring).every((h) => h.match === "substring")).toBe(true);
+              for (const h of hits.filter((h) => h.match === "word")) {
+                const e = live.find((x) => x.name === h.name)!;
+                expect(
+                  fields(e).some((f) => words(f).includes(q.toLowerCase())),
+                  `${h.name} holds the word ${q}`,
+                ).toBe(true);
+              }
+            }
+          }),
+      ),
+      { numRuns: 40, seed: 20261125 },
+    );
+  }, 120_000);
+
+  it("ranks whole-word matches above matches inside longer words, and a limit keeps the best", async () => {
+    const ns = freshNamespace();
+    await ok("/memory/create_entities", {
+      namespace: ns,
+      entities: [
+        { name: "Decoder", entityType: "helper", observations: ["wraps jwtdecode for the gateway"] },
+        { name: "AuthService", entityType: "service", observations: ["signs a JWT per session"] },
+        { name: "Jwt", entityType: "library", observations: [] },
+      ],
+    });
+    const r = await ok<{ ranked: { name: string; match: string }[] }>(`/memory/search_nodes?namespace=${ns}&query=jwt`);
+    expect(r.ranked.map((x) => [x.name, x.match])).toEqual([
+      ["Jwt", "word"],
+      ["AuthService", "word"],
+      ["Decoder", "substring"],
+    ]);
+    const one = await ok<{ ranked: { name: string }[] }>(`/memory/search_nodes?namespace=${ns}&query=JWT&limit=1`);
+    expect(one.ranked.map((x) => x.name)).toEqual(["Jwt"]);
+    // Two letters: a whole word from the word index, then a scan for the rest.
+    const short = await ok<{ ranked: { name: string; match: string }[] }>(`/memory/search_nodes?namespace=${ns}&query=a`);
+    expect(short.ranked.map((x) => [x.name, x.match])).toEqual([
+      ["AuthService", "word"],
+      ["Decoder", "substring"],
+      ["Jwt", "substring"],
+    ]);
+  });
+
+  it("a store made before the word index gets it on the next start, filled from its rows", async () => {
+    await withStore((graph, sql, stamp) => {
+      graph.createEntities(
+        { namespace: "old", entities: [{ name: "Legacy", entityType: "note", observations: ["kept from before"] }] },
+        stamp,
+      );
+      // Back to the schema before the word index: drop it and its triggers, as an old store had them.
+      for (const t of ["entities", "observations"]) {
+        for (const trigger of ["indexed", "reindexed", "unindexed"]) sql.exec(`DROP TRIGGER ${t}_${trigger}`);
+        sql.exec(`DROP TABLE ${t}_words`);
+      }
+      sql.exec("UPDATE _schema SET version = ?", MIGRATIONS.length - 1);
+      expect(migrate(sql, MIGRATIONS)).toBe(MIGRATIONS.length);
+      expect(searchEntities(sql, "old", "before", 10)).toEqual([{ name: "Legacy", score: expect.any(Number), match: "word" }]);
+      graph.deleteEntities({ namespace: "old", entityNames: ["Legacy"] }, stamp);
+      expect(searchEntities(sql, "old", "before", 10)).toEqual([]);
+      expect(searchEntities(sql, "old", "efor", 10)).toEqual([]);
+    });
+  });
+});
