@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { TestStack } from "../test/helpers/stack";
+import { jsonClient } from "./client";
 import { startReferenceMemory } from "./reference-memory";
 import { median, percentile, report, type Figure } from "./stats";
 import { entities, pool, searchQuery } from "./workload";
@@ -19,11 +20,8 @@ export async function benchStore(root: string): Promise<Figure[]> {
   const stack = await TestStack.start({ ip: "127.0.21.1", env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" } });
   const refDir = mkdtempSync(path.join(os.tmpdir(), "aios-ref-"));
   const ref = await startReferenceMemory(root, path.join(refDir, "memory.jsonl"));
-  const post = async (op: string, body: unknown) => {
-    const r = await stack.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`${op}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
+  const client = jsonClient({ authorization: `Bearer ${stack.token}` });
+  const post = (op: string, body: unknown) => client.post(stack.url("cell", `/memory/${op}`), body);
   try {
     // 10,000 entities with one observation each, on both.
     for (let b = 0; b < 10; b++) {
@@ -60,7 +58,7 @@ export async function benchStore(root: string): Promise<Figure[]> {
     const sRatio = median(theirsSearch) / median(oursSearch);
     const figures: Figure[] = [
       {
-        figure: "writes at 10,000 entities (add_observations over REST, 8 clients)",
+        figure: "writes at 10,000 entities (add_observations over REST, 8 clients, keep-alive HTTP)",
         value: ours.perSecond,
         unit: "obs/s",
         reference: "server-memory, same workload",
@@ -110,6 +108,7 @@ export async function benchStore(root: string): Promise<Figure[]> {
     report("store", figures, root);
     return figures;
   } finally {
+    client.close();
     await ref.close();
     await stack.stop();
     rmSync(refDir, { recursive: true, force: true });
