@@ -64,7 +64,7 @@ export function createApp<E extends BaseEnv>(
       const v = vars(env);
       const incoming = request.headers.get("x-request-id");
       const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-      const log = createLogger({ service, cell_id: v.AIOS_CELL_ID }, v.AIOS_LOG_LEVEL).child({ request_id: requestId });
+      const log = createLogger({ service, cell_id: v.AIOS_CELL_ID, request_id: requestId }, v.AIOS_LOG_LEVEL);
       const req = request as AppRequest;
       req.log = log;
       req.requestId = requestId;

@@ -5,10 +5,11 @@ import { badRequest, HttpError } from "./errors";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-export function json(data: unknown, status = 200, headers: HeadersInit = {}): Response {
-  const h = new Headers(headers);
-  h.set("content-type", "application/json; charset=utf-8");
-  return new Response(JSON.stringify(data), { status, headers: h });
+export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(data), {
+    status,
+    headers: { ...headers, "content-type": "application/json; charset=utf-8" },
+  });
 }
 
 /** Reads the body as text, refusing more than `limit` bytes without buffering them all. */

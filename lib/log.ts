@@ -31,16 +31,34 @@ export function createLogger(
   level: LogLevel = "info",
   write: (line: string) => void = (line) => console.log(line),
 ): Logger {
-  const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
-    if (RANK[lvl] < RANK[level]) return;
-    const record = { time: new Date().toISOString(), level: lvl, ...base, msg, ...redact(fields ?? {}) };
-    write(JSON.stringify(record));
-  };
-  return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, level, write),
-  };
+  return new JsonLogger(base, RANK[level], write);
+}
+
+/** A class, not closures: every request makes a logger, most of which never write a line. */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly base: LogFields,
+    private readonly min: number,
+    private readonly write: (line: string) => void,
+  ) {}
+  private emit(lvl: LogLevel, msg: string, fields?: LogFields): void {
+    if (RANK[lvl] < this.min) return;
+    const record = { time: new Date().toISOString(), level: lvl, ...this.base, msg, ...redact(fields ?? {}) };
+    this.write(JSON.stringify(record));
+  }
+  debug(msg: string, fields?: LogFields): void {
+    this.emit("debug", msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.emit("info", msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.emit("warn", msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.emit("error", msg, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new JsonLogger({ ...this.base, ...fields }, this.min, this.write);
+  }
 }

@@ -4,7 +4,7 @@ import { json } from "../../lib/http";
 import { CELL_SERVICES, tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
 import { uptimeSeconds, vars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
-import { FORMULA, measure, measureAll } from "./consciousness";
+import { FORMULA, measure, measureAll, type LevelReport } from "./consciousness";
 import { state, type CellEnv } from "./env";
 
 export async function cellInfo(env: CellEnv): Promise<CellInfo> {
@@ -36,9 +36,26 @@ export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
   };
 }
 
+/**
+ * /health measures the level at most once a second per isolate: measuring takes three RPCs (the
+ * state object, discovery and its registry), about three quarters of what /health costs, while
+ * the peer states it reads change once per discovery tick (1 s) and the write count it reads spans
+ * minutes. /consciousness and the level other workers read (info()) are measured on every call.
+ */
+const HEALTH_TTL_MS = 1000;
+let lastHealth: { at: number; report: LevelReport | undefined } | undefined;
+
+async function healthReport(env: CellEnv): Promise<LevelReport | undefined> {
+  const now = Date.now();
+  if (lastHealth && now - lastHealth.at < HEALTH_TTL_MS) return lastHealth.report;
+  const report = await tryRpc(() => measure(env), 3000);
+  lastHealth = { at: now, report };
+  return report;
+}
+
 export async function health(_req: AppRequest, env: CellEnv): Promise<Response> {
   const v = vars(env);
-  const report = await tryRpc(() => measure(env), 3000);
+  const report = await healthReport(env);
   const healthy = report !== undefined && report.peers !== undefined;
   return json({
     status: healthy ? "healthy" : "degraded",
