@@ -1,8 +1,10 @@
 /** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
 import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
+import { benchHttp } from "./http";
 import { benchMcp } from "./mcp";
 import { benchMetrics } from "./metrics";
+import { benchScale } from "./scale";
 import { benchSimulate } from "./simulate";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
@@ -18,6 +20,8 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   mcp: benchMcp,
   metrics: benchMetrics,
   simulate: benchSimulate,
+  scale: benchScale,
+  http: benchHttp,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {
