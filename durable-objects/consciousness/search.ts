@@ -54,11 +54,11 @@ export function searchEntities(sql: SqlStorage, ns: string, query: string, limit
 }
 
 /**
- * Asks both FTS tables of `index` for their best rows (bm25 with a LIMIT, so
- * SQLite keeps only the top of each list), keeps the live ones of this
- * namespace, best score per entity, and drops those already `found`. Widens
- * the window while other namespaces, dead rows or earlier tiers crowd it out.
- * One statement per window: its first row says how full the fuller list was.
+ * Asks each FTS table of `index` for its best rows (bm25 with a LIMIT, so
+ * SQLite keeps only the top of the list), then keeps the live ones of this
+ * namespace not already `found`, best score per entity. Widens the window
+ * while other namespaces, dead rows or earlier tiers crowd it out. (Small
+ * statements: one query joining it all measured slower.)
  */
 function ranked(
   sql: SqlStorage,
@@ -69,41 +69,58 @@ function ranked(
   limit: number,
   found: Set<string>,
 ): Hit[] {
-  const query = rankedQuery(index);
+  const best = new Map<string, number>();
+  const keep = (name: string, score: number) => {
+    if (found.has(name)) return;
+    const prev = best.get(name);
+    if (prev === undefined || score < prev) best.set(name, score);
+  };
   for (let window = (limit + found.size) * 4; ; window *= 8) {
-    const [head, ...rows] = all<{ name: string; score: number }>(sql, query, phrase, window, ns);
-    const hits = rows.filter((r) => !found.has(r.name));
-    if (hits.length >= limit || head!.score < window) {
-      return hits
-        .map((r) => ({ name: r.name, score: r.score, match }))
-        .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1));
+    best.clear();
+    const fromObservations = topRows(sql, index.observations, phrase, window);
+    if (fromObservations.size > 0) {
+      for (const o of all<{ rowid: number; entity: string }>(
+        sql,
+        // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace.
+        `SELECT o.rowid AS rowid, o.entity AS entity FROM json_each(?) j
+          CROSS JOIN observations o ON o.rowid = j.value
+          CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
+         WHERE o.ns = ? AND o.removed = 0 AND e.deleted = 0`,
+        JSON.stringify([...fromObservations.keys()]),
+        ns,
+      )) {
+        keep(o.entity, fromObservations.get(o.rowid)!);
+      }
     }
+    // Names weigh twice what types do.
+    const fromEntities = topRows(sql, index.entities, phrase, window, "2.0, 1.0");
+    if (fromEntities.size > 0) {
+      for (const e of all<{ rowid: number; name: string }>(
+        sql,
+        "SELECT e.rowid AS rowid, e.name AS name FROM json_each(?) j CROSS JOIN entities e ON e.rowid = j.value WHERE e.ns = ? AND e.deleted = 0",
+        JSON.stringify([...fromEntities.keys()]),
+        ns,
+      )) {
+        keep(e.name, fromEntities.get(e.rowid)!);
+      }
+    }
+    const exhausted = fromObservations.size < window && fromEntities.size < window;
+    if (best.size >= limit || exhausted) break;
   }
+  return [...best]
+    .map(([name, score]) => ({ name, score, match }))
+    .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1));
 }
 
-const rankedQueries = new Map<Index, string>();
-function rankedQuery(index: Index): string {
-  let q = rankedQueries.get(index);
-  if (!q) {
-    const { observations: o, entities: e } = index;
-    // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace. Names weigh
-    // twice what types do.
-    q = `WITH
-      top_o AS MATERIALIZED (SELECT rowid, bm25(${o}) AS score FROM ${o} WHERE ${o} MATCH ?1 ORDER BY score LIMIT ?2),
-      top_e AS MATERIALIZED (SELECT rowid, bm25(${e}, 2.0, 1.0) AS score FROM ${e} WHERE ${e} MATCH ?1 ORDER BY score LIMIT ?2),
-      hits AS (
-        SELECT ob.entity AS name, t.score AS score FROM top_o t
-          CROSS JOIN observations ob ON ob.rowid = t.rowid
-          CROSS JOIN entities en ON en.ns = ob.ns AND en.name = ob.entity
-         WHERE ob.ns = ?3 AND ob.removed = 0 AND en.deleted = 0
-        UNION ALL
-        SELECT en.name, t.score FROM top_e t CROSS JOIN entities en ON en.rowid = t.rowid WHERE en.ns = ?3 AND en.deleted = 0)
-      SELECT NULL AS name, max((SELECT count(*) FROM top_o), (SELECT count(*) FROM top_e)) AS score
-      UNION ALL
-      SELECT name, min(score) FROM hits GROUP BY name`;
-    rankedQueries.set(index, q);
-  }
-  return q;
+/** rowid → bm25 of the `window` best rows of an FTS5 table (column weights optional). */
+function topRows(sql: SqlStorage, table: string, phrase: string, window: number, weights = ""): Map<number, number> {
+  const rows = all<{ rowid: number; score: number }>(
+    sql,
+    `SELECT rowid, bm25(${table}${weights ? `, ${weights}` : ""}) AS score FROM ${table} WHERE ${table} MATCH ? ORDER BY score LIMIT ?`,
+    phrase,
+    window,
+  );
+  return new Map(rows.map((r) => [r.rowid, r.score]));
 }
 
 /** Queries shorter than a trigram: a scan of the namespace, in name order. */

@@ -95,7 +95,15 @@ export class TestStack {
       detached: true,
     });
     const stack = new TestStack(opts, dir, child);
-    if (opts.waitReady !== false) await stack.ready();
+    if (opts.waitReady !== false) {
+      try {
+        await stack.ready();
+      } catch (e) {
+        // A stack that never became ready is still running: stop it, or it holds its ports.
+        await stack.stop().catch(() => undefined);
+        throw e;
+      }
+    }
     return stack;
   }
 
