@@ -40,14 +40,16 @@ export class GraphStore {
     );
   }
 
-  private liveContents(ns: string, entity: string): Set<string> {
-    return new Set(
-      all<{ content: string }>(
+  /** Whether the entity holds this observation: one index lookup (schema.ts), whatever the entity's size. */
+  private hasObservation(ns: string, entity: string, content: string): boolean {
+    return (
+      one(
         this.sql,
-        "SELECT content FROM observations WHERE ns = ? AND entity = ? AND removed = 0",
+        "SELECT 1 AS x FROM observations WHERE ns = ? AND entity = ? AND content = ? AND removed = 0 LIMIT 1",
         ns,
         entity,
-      ).map((r) => r.content),
+        content,
+      ) !== undefined
     );
   }
 
@@ -148,11 +150,9 @@ export class GraphStore {
       if (!e || e.deleted) return { ok: false, status: 404, error: `Entity with name ${o.entityName} not found` };
     }
     const results = req.observations.map((o) => {
-      const present = this.liveContents(req.namespace, o.entityName);
       const added: string[] = [];
-      for (const content of o.contents) {
-        if (present.has(content)) continue;
-        present.add(content);
+      for (const content of new Set(o.contents)) {
+        if (this.hasObservation(req.namespace, o.entityName, content)) continue;
         this.insertObservation(req.namespace, o.entityName, content, stamp());
         added.push(content);
       }
