@@ -16,10 +16,19 @@ async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
 
-/** Constant-time comparison of two strings of any length (hashes first, so lengths match). */
-export async function safeEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([digest(a), digest(b)]);
-  return crypto.subtle.timingSafeEqual(da, db);
+/** The configured token's digest, computed once per isolate rather than on every request. */
+const expected = new Map<string, Promise<ArrayBuffer>>();
+
+/** Constant-time comparison of a given secret with a known one, of any lengths (hashes first, so lengths match). */
+export async function safeEqual(given: string, known: string): Promise<boolean> {
+  let dk = expected.get(known);
+  if (!dk) {
+    dk = digest(known);
+    expected.clear(); // only ever the current token
+    expected.set(known, dk);
+  }
+  const [dg, dkv] = await Promise.all([digest(given), dk]);
+  return crypto.subtle.timingSafeEqual(dg, dkv);
 }
 
 export function bearer(request: Request): string | undefined {
