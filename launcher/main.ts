@@ -1,6 +1,7 @@
-/** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench). */
+/** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench, soak). */
 import { runBench } from "../bench/run";
 import { exportCommand, importCommand } from "./memory-cli";
+import { soak } from "./soak";
 import { start } from "./start";
 import { check, deployDry } from "./tools";
 
@@ -11,6 +12,8 @@ const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>
   bench: (root, args) => runBench(root, args),
   import: (root, args) => importCommand(root, args),
   export: (root, args) => exportCommand(root, args),
+  // The fault and load e2e tests in their long form: vitest with AIOS_SOAK=1 (see launcher/soak.ts).
+  soak: (root, args) => soak(root, args),
 };
 
 export async function main(argv: string[], root: string): Promise<number> {
