@@ -25,10 +25,10 @@
  * of cells.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { sleep, TestStack } from "../test/helpers/stack";
 import { simulate } from "./simulate";
-import { median, percentile, report, round, type Figure } from "./stats";
+import { median, percentile, processTree, report, round, type Figure } from "./stats";
 
 const SIZES = [2, 5, 10] as const;
 const ENV = { AIOS_CLUSTER_SECRET: "bench-scale", AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" };
@@ -118,31 +118,9 @@ function ticksPerSecond(): number {
 
 /** CPU seconds (user + system) used so far by a process and all its descendants. */
 function treeCpuSeconds(pid: number): number {
-  const children = new Map<number, number[]>();
-  const ticks = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // After the command: state(0) ppid(1) … utime(11) stime(12).
-      const ppid = Number(fields[1]);
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let total = 0;
-  const stack = [pid];
-  for (let guard = 0; stack.length && guard < 10_000; guard++) {
-    const p = stack.pop()!;
-    total += ticks.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return total / ticksPerSecond();
+  let ticks = 0;
+  for (const fields of processTree(pid).values()) ticks += Number(fields[11]) + Number(fields[12]);
+  return ticks / ticksPerSecond();
 }
 
 // ---- the cluster -------------------------------------------------------------------

@@ -12,32 +12,46 @@ export function percentile(values: number[], p: number): number {
 
 export const median = (values: number[]) => percentile(values, 50);
 
-/** Resident memory in bytes of a process and all its descendants (Linux /proc). */
-export function treeRss(pid: number): number {
+/** A process and all its descendants (Linux /proc), with each one's stat fields after the command. */
+export function processTree(pid: number): Map<number, string[]> {
   const children = new Map<number, number[]>();
+  const stats = new Map<number, string[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
+      // After the command: state(0) ppid(1) … utime(11) stime(12).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(entry), fields);
+      const list = children.get(Number(fields[1])) ?? [];
       list.push(Number(entry));
-      children.set(ppid, list);
+      children.set(Number(fields[1]), list);
     } catch {
       // the process ended while we looked
     }
   }
-  let total = 0;
+  const tree = new Map<number, string[]>();
   const stack = [pid];
-  while (stack.length) {
+  for (let guard = 0; stack.length && guard < 100_000; guard++) {
     const p = stack.pop()!;
+    const fields = stats.get(p);
+    if (!fields || tree.has(p)) continue;
+    tree.set(p, fields);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return tree;
+}
+
+/** Resident memory in bytes of a process and all its descendants. */
+export function treeRss(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid).keys()) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
       if (m) total += Number(m[1]) * 1024;
     } catch {
-      continue;
+      // the process ended while we looked
     }
-    stack.push(...(children.get(p) ?? []));
   }
   return total;
 }
