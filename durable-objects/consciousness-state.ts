@@ -20,6 +20,7 @@ import { migrate, one, all } from "../lib/sql";
 import type { ContextInput, ContextRow, LevelReport, MessageInput, MessageRow } from "../lib/state-types";
 import { vars } from "../lib/vars";
 import { GraphStore, type Stamp, type Stamper } from "./consciousness/graph";
+import type { Hit } from "./consciousness/search";
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
 import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
@@ -273,7 +274,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   readGraph(req: GraphRequest<"read_graph">): Graph {
     return this.graph.readGraph(req.namespace);
   }
-  searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: { name: string; score: number }[] } {
+  searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: Hit[] } {
     return this.graph.searchNodes(req);
   }
   openNodes(req: GraphRequest<"open_nodes">): Graph {

@@ -17,18 +17,13 @@ async function digest(text: string): Promise<ArrayBuffer> {
 }
 
 /** The configured token's digest, computed once per isolate rather than on every request. */
-const expected = new Map<string, Promise<ArrayBuffer>>();
+let expected: { known: string; digest: Promise<ArrayBuffer> } | undefined;
 
 /** Constant-time comparison of a given secret with a known one, of any lengths (hashes first, so lengths match). */
 export async function safeEqual(given: string, known: string): Promise<boolean> {
-  let dk = expected.get(known);
-  if (!dk) {
-    dk = digest(known);
-    expected.clear(); // only ever the current token
-    expected.set(known, dk);
-  }
-  const [dg, dkv] = await Promise.all([digest(given), dk]);
-  return crypto.subtle.timingSafeEqual(dg, dkv);
+  if (expected?.known !== known) expected = { known, digest: digest(known) };
+  const [a, b] = await Promise.all([digest(given), expected.digest]);
+  return crypto.subtle.timingSafeEqual(a, b);
 }
 
 export function bearer(request: Request): string | undefined {

@@ -180,12 +180,7 @@ export class Replication {
   }
 
   private applyEntity(r: Row<"e">): boolean {
-    const cur = one<Current & { deleted: number }>(
-      this.sql,
-      "SELECT rowid, hlc, origin, deleted FROM entities WHERE ns = ? AND name = ?",
-      r.ns,
-      r.n,
-    );
+    const cur = one<Current>(this.sql, "SELECT rowid, hlc, origin FROM entities WHERE ns = ? AND name = ?", r.ns, r.n);
     if (!this.newer(r, cur)) return false;
     // The search indexes follow by trigger (schema.ts).
     this.sql.exec(
