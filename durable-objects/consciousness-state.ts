@@ -20,7 +20,7 @@ import { migrate, one, all } from "../lib/sql";
 import type { ContextInput, ContextRow, LevelReport, MessageInput, MessageRow } from "../lib/state-types";
 import { vars } from "../lib/vars";
 import { GraphStore, type Stamp, type Stamper } from "./consciousness/graph";
-import type { Hit } from "./consciousness/search";
+import { indexPending, type Hit } from "./consciousness/search";
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
 import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
@@ -34,6 +34,8 @@ export interface StateEnv {
 /** Tombstones are collected once every known peer holds them, and not before this age. */
 const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
 const GC_EVERY_MS = 60 * 1000;
+/** Rows written are indexed for search in batches, this long after a write (or by the next search). */
+const INDEX_DELAY_MS = 100;
 
 /** What the level needs: cheap, read on every /health and by discovery once a second. */
 export interface Pulse {
@@ -64,6 +66,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private hlc = new Hlc();
   private oseq = 0;
   private lastGc = 0;
+  private indexTimer: ReturnType<typeof setTimeout> | undefined;
+  private activityMinute = 0;
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env);
@@ -90,6 +94,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, MIGRATIONS);
+      ctx.storage.transactionSync(() => indexPending(this.sql));
       const meta = new Map(
         all<{ key: string; value: string }>(this.sql, "SELECT key, value FROM meta").map((r) => [r.key, r.value]),
       );
@@ -236,7 +241,19 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       minute,
       writes,
     );
-    this.sql.exec("DELETE FROM activity WHERE minute < ?", minute - 24 * 60);
+    if (minute !== this.activityMinute) {
+      this.activityMinute = minute;
+      this.sql.exec("DELETE FROM activity WHERE minute < ?", minute - 24 * 60);
+    }
+    this.indexTimer ??= setTimeout(() => {
+      this.indexTimer = undefined;
+      try {
+        this.ctx.storage.transactionSync(() => indexPending(this.sql));
+      } catch (e) {
+        // The queue stays; the next search indexes it (and reports the failure, if it lasts).
+        console.error(JSON.stringify({ level: "error", msg: "search indexing failed", error: String(e) }));
+      }
+    }, INDEX_DELAY_MS);
   }
 
   /** Rolls back the whole transaction when the outcome is a refusal, so a refused request changes nothing. */

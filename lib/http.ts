@@ -14,8 +14,11 @@ export function json(data: unknown, status = 200, headers: Record<string, string
 
 /** Reads the body as text, refusing more than `limit` bytes without buffering them all. */
 export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const length = request.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (!request.body) return "";
+  // A declared length within the limit is what the body holds (HTTP framing): read it in one call.
+  if (length !== null && declared <= limit) return decodeUtf8(new Uint8Array(await request.arrayBuffer()));
   const reader = request.body.getReader();
   if (declared > limit) {
     await drain(reader, limit);
@@ -39,6 +42,10 @@ export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
     bytes.set(c, offset);
     offset += c.byteLength;
   }
+  return decodeUtf8(bytes);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {

@@ -93,4 +93,48 @@ export const MIGRATIONS = [
   // add_observations skips an observation the entity already holds: one lookup here, instead of reading
   // all of the entity's observations on every write (which made writes slower as an entity grew).
   `CREATE INDEX IF NOT EXISTS observations_content ON observations (ns, entity, content) WHERE removed = 0;`,
+  // Search (search.ts), version 2: one index per tokenizer holding entities and observations (a tier is one
+  // query), and batched indexing: triggers queue written rows in search_pending and unindex removed ones; an
+  // entity row r is 2r in the indexes and the queue, an observation row r is 2r + 1. The old indexes go.
+  `DROP TRIGGER entities_indexed; DROP TRIGGER entities_reindexed; DROP TRIGGER entities_unindexed;
+   DROP TRIGGER observations_indexed; DROP TRIGGER observations_reindexed; DROP TRIGGER observations_unindexed;
+   DROP TABLE entities_fts; DROP TABLE observations_fts; DROP TABLE entities_words; DROP TABLE observations_words;
+   CREATE VIRTUAL TABLE search_words USING fts5 (
+     name, type, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+   CREATE VIRTUAL TABLE search_trigrams USING fts5 (
+     name, type, body, content = '', contentless_delete = 1, tokenize = 'trigram');
+   CREATE TABLE search_pending (id INTEGER PRIMARY KEY);
+   INSERT INTO search_pending (id) SELECT rowid * 2 FROM entities WHERE deleted = 0;
+   INSERT INTO search_pending (id) SELECT rowid * 2 + 1 FROM observations WHERE removed = 0;
+   CREATE TRIGGER entities_indexed AFTER INSERT ON entities WHEN new.deleted = 0 BEGIN
+     INSERT OR IGNORE INTO search_pending (id) VALUES (new.rowid * 2);
+   END;
+   CREATE TRIGGER entities_reindexed AFTER UPDATE OF deleted, entity_type ON entities BEGIN
+     ${unindex("old.rowid * 2", "old.deleted = 0")}
+     INSERT OR IGNORE INTO search_pending (id) SELECT new.rowid * 2 WHERE new.deleted = 0;
+   END;
+   CREATE TRIGGER entities_unindexed AFTER DELETE ON entities BEGIN
+     ${unindex("old.rowid * 2", "old.deleted = 0")}
+   END;
+   CREATE TRIGGER observations_indexed AFTER INSERT ON observations WHEN new.removed = 0 BEGIN
+     INSERT OR IGNORE INTO search_pending (id) VALUES (new.rowid * 2 + 1);
+   END;
+   CREATE TRIGGER observations_reindexed AFTER UPDATE OF removed ON observations BEGIN
+     ${unindex("old.rowid * 2 + 1", "old.removed = 0")}
+     INSERT OR IGNORE INTO search_pending (id) SELECT new.rowid * 2 + 1 WHERE new.removed = 0;
+   END;
+   CREATE TRIGGER observations_unindexed AFTER DELETE ON observations BEGIN
+     ${unindex("old.rowid * 2 + 1", "old.removed = 0")}
+   END;`,
 ];
+
+/**
+ * Trigger statements taking row `id` out of search: out of both indexes if it is
+ * in them (it was live and is not still queued), and out of the queue.
+ */
+function unindex(id: string, wasLive: string): string {
+  const indexed = `${wasLive} AND NOT EXISTS (SELECT 1 FROM search_pending WHERE id = ${id})`;
+  return `DELETE FROM search_words WHERE rowid = ${id} AND ${indexed};
+     DELETE FROM search_trigrams WHERE rowid = ${id} AND ${indexed};
+     DELETE FROM search_pending WHERE id = ${id};`;
+}

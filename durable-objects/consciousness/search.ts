@@ -10,10 +10,21 @@
  *      bm25 over trigrams.
  * A query that is one word and has `limit` whole-word matches never touches
  * the trigram index, whose lists are long; that is what keeps search fast as
- * the store grows. The indexes hold every namespace and are kept in step with
- * their tables by triggers (schema.ts).
+ * the store grows.
+ *
+ * Each index is one FTS5 table holding entities (name, type) and observations
+ * (body) of every namespace, so a tier is one index query. Its rowids encode
+ * the row: entity rowid r is 2r, observation rowid r is 2r + 1.
+ *
+ * Indexing is batched. Triggers (schema.ts) queue every row written in
+ * `search_pending`, and unindex rows that are removed; `indexPending` moves
+ * the queue into both indexes at once. One FTS5 insert of many rows costs a
+ * fraction of one insert per row (each transaction that touches an FTS5 table
+ * writes a new segment of it), so writes do not pay for search. Search runs
+ * `indexPending` first, so it always sees every write; the state object also
+ * runs it shortly after writes (consciousness-state.ts).
  */
-import { all } from "../../lib/sql";
+import { all, one } from "../../lib/sql";
 
 export interface Hit {
   name: string;
@@ -22,20 +33,34 @@ export interface Hit {
   match: "word" | "substring";
 }
 
-interface Index {
-  /** FTS5 table holding observation text, keyed by the observations table's rowid. */
-  observations: string;
-  /** FTS5 table holding entity (name, type), keyed by the entities table's rowid. */
-  entities: string;
-}
-
-const WORDS: Index = { observations: "observations_words", entities: "entities_words" };
-const TRIGRAMS: Index = { observations: "observations_fts", entities: "entities_fts" };
+const WORDS = "search_words";
+const TRIGRAMS = "search_trigrams";
+/** bm25 column weights (name, type, body): a name counts twice a type or an observation. */
+const WEIGHTS = "2.0, 1.0, 1.0";
 
 /** One unicode61 token: letters, digits and private-use characters, as FTS5 splits words. */
 const ONE_WORD = /^[\p{L}\p{N}\p{Co}]+$/u;
 
+const QUEUED = (table: string) =>
+  `INSERT INTO ${table} (rowid, name, type, body)
+     SELECT p.id, e.name, e.entity_type, NULL FROM search_pending p CROSS JOIN entities e ON e.rowid = p.id >> 1
+      WHERE p.id & 1 = 0 AND e.deleted = 0
+     UNION ALL
+     SELECT p.id, NULL, NULL, o.content FROM search_pending p CROSS JOIN observations o ON o.rowid = p.id >> 1
+      WHERE p.id & 1 = 1 AND o.removed = 0`;
+
+/** Indexes the queued rows in both indexes; returns how many were queued. Cheap when none are. */
+export function indexPending(sql: SqlStorage): number {
+  const queued = one<{ n: number }>(sql, "SELECT count(*) AS n FROM search_pending")!.n;
+  if (queued === 0) return 0;
+  sql.exec(QUEUED(WORDS));
+  sql.exec(QUEUED(TRIGRAMS));
+  sql.exec("DELETE FROM search_pending");
+  return queued;
+}
+
 export function searchEntities(sql: SqlStorage, ns: string, query: string, limit: number): Hit[] {
+  indexPending(sql);
   const hits: Hit[] = [];
   const found = new Set<string>();
   const add = (tier: Hit[]) => {
@@ -54,15 +79,14 @@ export function searchEntities(sql: SqlStorage, ns: string, query: string, limit
 }
 
 /**
- * Asks each FTS table of `index` for its best rows (bm25 with a LIMIT, so
- * SQLite keeps only the top of the list), then keeps the live ones of this
- * namespace not already `found`, best score per entity. Widens the window
- * while other namespaces, dead rows or earlier tiers crowd it out. (Small
- * statements: one query joining it all measured slower.)
+ * Asks the index for its best rows (bm25 with a LIMIT, so SQLite keeps only
+ * the top of the list), then keeps the live ones of this namespace not already
+ * `found`, best score per entity. Widens the window while other namespaces,
+ * dead rows or earlier tiers crowd it out.
  */
 function ranked(
   sql: SqlStorage,
-  index: Index,
+  table: string,
   match: Hit["match"],
   ns: string,
   phrase: string,
@@ -70,57 +94,40 @@ function ranked(
   found: Set<string>,
 ): Hit[] {
   const best = new Map<string, number>();
-  const keep = (name: string, score: number) => {
-    if (found.has(name)) return;
-    const prev = best.get(name);
-    if (prev === undefined || score < prev) best.set(name, score);
-  };
   for (let window = (limit + found.size) * 4; ; window *= 8) {
     best.clear();
-    const fromObservations = topRows(sql, index.observations, phrase, window);
-    if (fromObservations.size > 0) {
-      for (const o of all<{ rowid: number; entity: string }>(
+    const top = all<{ id: number; score: number }>(
+      sql,
+      `SELECT rowid AS id, bm25(${table}, ${WEIGHTS}) AS score FROM ${table} WHERE ${table} MATCH ? ORDER BY score LIMIT ?`,
+      phrase,
+      window,
+    );
+    if (top.length > 0) {
+      const score = new Map(top.map((r) => [r.id, r.score]));
+      // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace.
+      for (const r of all<{ id: number; name: string }>(
         sql,
-        // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace.
-        `SELECT o.rowid AS rowid, o.entity AS entity FROM json_each(?) j
-          CROSS JOIN observations o ON o.rowid = j.value
-          CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
-         WHERE o.ns = ? AND o.removed = 0 AND e.deleted = 0`,
-        JSON.stringify([...fromObservations.keys()]),
+        `SELECT j.value AS id, e.name AS name FROM json_each(?1) j CROSS JOIN entities e ON e.rowid = j.value >> 1
+          WHERE j.value & 1 = 0 AND e.ns = ?2 AND e.deleted = 0
+         UNION ALL
+         SELECT j.value AS id, o.entity AS name FROM json_each(?1) j
+           CROSS JOIN observations o ON o.rowid = j.value >> 1
+           CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
+          WHERE j.value & 1 = 1 AND o.ns = ?2 AND o.removed = 0 AND e.deleted = 0`,
+        JSON.stringify(top.map((r) => r.id)),
         ns,
       )) {
-        keep(o.entity, fromObservations.get(o.rowid)!);
+        if (found.has(r.name)) continue;
+        const s = score.get(r.id)!;
+        const prev = best.get(r.name);
+        if (prev === undefined || s < prev) best.set(r.name, s);
       }
     }
-    // Names weigh twice what types do.
-    const fromEntities = topRows(sql, index.entities, phrase, window, "2.0, 1.0");
-    if (fromEntities.size > 0) {
-      for (const e of all<{ rowid: number; name: string }>(
-        sql,
-        "SELECT e.rowid AS rowid, e.name AS name FROM json_each(?) j CROSS JOIN entities e ON e.rowid = j.value WHERE e.ns = ? AND e.deleted = 0",
-        JSON.stringify([...fromEntities.keys()]),
-        ns,
-      )) {
-        keep(e.name, fromEntities.get(e.rowid)!);
-      }
-    }
-    const exhausted = fromObservations.size < window && fromEntities.size < window;
-    if (best.size >= limit || exhausted) break;
+    if (best.size >= limit || top.length < window) break;
   }
   return [...best]
     .map(([name, score]) => ({ name, score, match }))
     .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1));
-}
-
-/** rowid → bm25 of the `window` best rows of an FTS5 table (column weights optional). */
-function topRows(sql: SqlStorage, table: string, phrase: string, window: number, weights = ""): Map<number, number> {
-  const rows = all<{ rowid: number; score: number }>(
-    sql,
-    `SELECT rowid, bm25(${table}${weights ? `, ${weights}` : ""}) AS score FROM ${table} WHERE ${table} MATCH ? ORDER BY score LIMIT ?`,
-    phrase,
-    window,
-  );
-  return new Map(rows.map((r) => [r.rowid, r.score]));
 }
 
 /** Queries shorter than a trigram: a scan of the namespace, in name order. */

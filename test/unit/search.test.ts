@@ -9,7 +9,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
-import { searchEntities } from "../../durable-objects/consciousness/search";
+import { indexPending, searchEntities } from "../../durable-objects/consciousness/search";
+import { migrate } from "../../lib/sql";
 import { freshNamespace, ok } from "./helpers";
 
 let objects = 0;
@@ -138,23 +139,57 @@ describe("search", () => {
     ]);
   });
 
-  it("a store made before the word index gets it from its migration, filled from its rows", async () => {
+  it("a store made before the current indexes gets them from its migration, filled from its rows", async () => {
     await withStore((graph, sql, stamp) => {
+      // Back to a fresh store of the schema before search version 2, written by its own triggers.
+      const v2 = MIGRATIONS.findIndex((m) => m.includes("CREATE TABLE search_pending"));
+      for (const { type, name } of sql
+        .exec<{ type: string; name: string }>("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        .toArray()
+        .filter((r) => !/^(_cf_|sqlite_)/.test(r.name) && !/_(data|idx|content|docsize|config)$/.test(r.name)))
+        sql.exec(`DROP ${type === "trigger" ? "TRIGGER" : "TABLE"} IF EXISTS "${name}"`);
+      migrate(sql, MIGRATIONS.slice(0, v2));
       graph.createEntities(
         { namespace: "old", entities: [{ name: "Legacy", entityType: "note", observations: ["kept from before"] }] },
         stamp,
       );
-      // Back to the schema before the word index: drop it and its triggers, as an old store had them.
-      for (const t of ["entities", "observations"]) {
-        for (const trigger of ["indexed", "reindexed", "unindexed"]) sql.exec(`DROP TRIGGER ${t}_${trigger}`);
-        sql.exec(`DROP TABLE ${t}_words`);
-      }
-      const words = MIGRATIONS.findIndex((m) => m.includes("CREATE VIRTUAL TABLE observations_words"));
-      sql.exec(MIGRATIONS[words]!);
+      migrate(sql, MIGRATIONS);
       expect(searchEntities(sql, "old", "before", 10)).toEqual([{ name: "Legacy", score: expect.any(Number), match: "word" }]);
+      expect(searchEntities(sql, "old", "efor", 10)).toEqual([{ name: "Legacy", score: expect.any(Number), match: "substring" }]);
       graph.deleteEntities({ namespace: "old", entityNames: ["Legacy"] }, stamp);
       expect(searchEntities(sql, "old", "before", 10)).toEqual([]);
       expect(searchEntities(sql, "old", "efor", 10)).toEqual([]);
     });
+  });
+
+  it("indexes writes in batches: queued by the write, indexed by the next search or shortly after", async () => {
+    await withStore((graph, sql, stamp) => {
+      indexPending(sql);
+      graph.createEntities(
+        { namespace: "q", entities: [{ name: "Queue", entityType: "note", observations: ["batched words"] }] },
+        stamp,
+      );
+      const queued = () => sql.exec<{ n: number }>("SELECT count(*) AS n FROM search_pending").one().n;
+      expect(queued()).toBe(2);
+      expect(searchEntities(sql, "q", "batched", 10).map((h) => h.name)).toEqual(["Queue"]);
+      expect(queued()).toBe(0);
+      // Removed while still queued: it leaves the queue and never reaches the indexes.
+      graph.addObservations({ namespace: "q", observations: [{ entityName: "Queue", contents: ["fleeting"] }] }, stamp);
+      graph.deleteObservations({ namespace: "q", deletions: [{ entityName: "Queue", observations: ["fleeting"] }] }, stamp);
+      expect(queued()).toBe(0);
+      expect(searchEntities(sql, "q", "fleeting", 10)).toEqual([]);
+    });
+    // Through the state object: a write is indexed within moments, without a search.
+    const ns = freshNamespace();
+    await ok("/memory/create_entities", { namespace: ns, entities: [{ name: "Soon", entityType: "t", observations: ["x"] }] });
+    const stub = env.STATE.get(env.STATE.idFromName("consciousness"));
+    let left = -1;
+    for (let i = 0; i < 50 && left !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = await runInDurableObject(stub, (_i, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM search_pending").one().n,
+      );
+    }
+    expect(left).toBe(0);
   });
 });
