@@ -186,8 +186,9 @@ describe("search", () => {
     let left = -1;
     for (let i = 0; i < 50 && left !== 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      left = await runInDurableObject(stub, (_i, state) =>
-        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM search_pending").one().n,
+      left = await runInDurableObject(
+        stub,
+        (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM search_pending").one().n,
       );
     }
     expect(left).toBe(0);
