@@ -34,8 +34,8 @@ export interface StateEnv {
 /** Tombstones are collected once every known peer holds them, and not before this age. */
 const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
 const GC_EVERY_MS = 60 * 1000;
-/** Rows written are indexed for search in batches, this long after a write (or by the next search). */
-const INDEX_DELAY_MS = 100;
+/** Rows written are indexed for search (and counted) in batches, this long after a write; search indexes first. */
+const BATCH_DELAY_MS = 100;
 
 /** What the level needs: cheap, read on every /health and by discovery once a second. */
 export interface Pulse {
@@ -68,6 +68,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private lastGc = 0;
   private indexTimer: ReturnType<typeof setTimeout> | undefined;
   private activityMinute = 0;
+  private unrecordedWrites = 0;
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env);
@@ -234,26 +235,39 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     });
   }
 
+  /**
+   * Counts writes for the level's momentum. The count is kept in memory and stored with the search
+   * index's batch, shortly after (pulse() adds what is not stored yet), so a write pays for neither.
+   */
   private noteActivity(writes: number): void {
-    const minute = Math.floor(Date.now() / 60000);
-    this.sql.exec(
-      "INSERT INTO activity (minute, writes) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET writes = writes + excluded.writes",
-      minute,
-      writes,
-    );
-    if (minute !== this.activityMinute) {
-      this.activityMinute = minute;
-      this.sql.exec("DELETE FROM activity WHERE minute < ?", minute - 24 * 60);
-    }
+    this.unrecordedWrites += writes;
     this.indexTimer ??= setTimeout(() => {
       this.indexTimer = undefined;
       try {
-        this.ctx.storage.transactionSync(() => indexPending(this.sql));
+        this.ctx.storage.transactionSync(() => {
+          this.recordActivity();
+          indexPending(this.sql);
+        });
       } catch (e) {
         // The queue stays; the next search indexes it (and reports the failure, if it lasts).
         console.error(JSON.stringify({ level: "error", msg: "search indexing failed", error: String(e) }));
       }
-    }, INDEX_DELAY_MS);
+    }, BATCH_DELAY_MS);
+  }
+
+  private recordActivity(): void {
+    if (this.unrecordedWrites === 0) return;
+    const minute = Math.floor(Date.now() / 60000);
+    this.sql.exec(
+      "INSERT INTO activity (minute, writes) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET writes = writes + excluded.writes",
+      minute,
+      this.unrecordedWrites,
+    );
+    this.unrecordedWrites = 0;
+    if (minute !== this.activityMinute) {
+      this.activityMinute = minute;
+      this.sql.exec("DELETE FROM activity WHERE minute < ?", minute - 24 * 60);
+    }
   }
 
   /** Rolls back the whole transaction when the outcome is a refusal, so a refused request changes nothing. */
@@ -336,7 +350,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   pulse(): Pulse {
     const since = Math.floor(Date.now() / 60000) - Math.ceil(MOMENTUM_WINDOW_SECONDS / 60) + 1;
     const recent = one<{ n: number | null }>(this.sql, "SELECT sum(writes) AS n FROM activity WHERE minute >= ?", since)!.n ?? 0;
-    return { recent_writes: recent, sync: this.syncState.list(), last_sync: this.syncState.lastSuccess() };
+    return {
+      recent_writes: recent + this.unrecordedWrites,
+      sync: this.syncState.list(),
+      last_sync: this.syncState.lastSuccess(),
+    };
   }
 
   stats(): StateStats {

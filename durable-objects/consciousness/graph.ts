@@ -40,19 +40,6 @@ export class GraphStore {
     );
   }
 
-  /** Whether the entity holds this observation: one index lookup (schema.ts), whatever the entity's size. */
-  private hasObservation(ns: string, entity: string, content: string): boolean {
-    return (
-      one(
-        this.sql,
-        "SELECT 1 AS x FROM observations WHERE ns = ? AND entity = ? AND content = ? AND removed = 0 LIMIT 1",
-        ns,
-        entity,
-        content,
-      ) !== undefined
-    );
-  }
-
   private insertObservation(ns: string, entity: string, content: string, s: Stamp): void {
     // The search indexes follow by trigger (schema.ts).
     this.sql.exec(
@@ -145,14 +132,29 @@ export class GraphStore {
     req: GraphRequest<"add_observations">,
     stamp: Stamper,
   ): Outcome<{ entityName: string; addedObservations: string[] }[]> {
+    // One lookup per entry: whether the entity is live, and which of the contents it already holds.
+    const held = new Map<string, Set<string>>();
     for (const o of req.observations) {
-      const e = this.liveEntity(req.namespace, o.entityName);
-      if (!e || e.deleted) return { ok: false, status: 404, error: `Entity with name ${o.entityName} not found` };
+      const row = one<{ deleted: number; held: string }>(
+        this.sql,
+        `SELECT e.deleted AS deleted, (SELECT json_group_array(c.value) FROM json_each(?3) c WHERE EXISTS (
+           SELECT 1 FROM observations o WHERE o.ns = e.ns AND o.entity = e.name AND o.content = c.value AND o.removed = 0)) AS held
+         FROM entities e WHERE e.ns = ?1 AND e.name = ?2`,
+        req.namespace,
+        o.entityName,
+        JSON.stringify(o.contents),
+      );
+      if (!row || row.deleted) return { ok: false, status: 404, error: `Entity with name ${o.entityName} not found` };
+      const set = held.get(o.entityName) ?? new Set<string>();
+      for (const c of JSON.parse(row.held) as string[]) set.add(c);
+      held.set(o.entityName, set);
     }
     const results = req.observations.map((o) => {
       const added: string[] = [];
-      for (const content of new Set(o.contents)) {
-        if (this.hasObservation(req.namespace, o.entityName, content)) continue;
+      const has = held.get(o.entityName)!;
+      for (const content of o.contents) {
+        if (has.has(content)) continue;
+        has.add(content);
         this.insertObservation(req.namespace, o.entityName, content, stamp());
         added.push(content);
       }

@@ -47,7 +47,7 @@ function searchTerms(file: string | undefined, names: string[]): string[] {
 }
 
 export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const body = await readJson(request, CodeAssistSchema, CODE_LIMIT + 64 * 1024);
   if (!isAction(body.action)) {
     throw new HttpError(400, `unknown action "${body.action}"; valid actions: ${ACTIONS.join(", ")}`, { valid_actions: ACTIONS });

@@ -10,7 +10,11 @@ export interface CellEnv extends BaseEnv {
   METRICS?: MetricsBinding;
 }
 
+/** The id is derived once per isolate: idFromName hashes the name, a cost on every state request. */
+let stateId: { ns: CellEnv["STATE"]; id: DurableObjectId } | undefined;
+
 /** The one ConsciousnessState of this cell (it holds every namespace). */
 export function state(env: CellEnv): DurableObjectStub<ConsciousnessState> {
-  return env.STATE.get(env.STATE.idFromName("consciousness"));
+  if (stateId?.ns !== env.STATE) stateId = { ns: env.STATE, id: env.STATE.idFromName("consciousness") };
+  return env.STATE.get(stateId.id);
 }

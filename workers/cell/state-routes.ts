@@ -17,8 +17,8 @@ import { vars } from "../../lib/vars";
 import { measure } from "./consciousness";
 import { state, type CellEnv } from "./env";
 
-export async function guard(request: AppRequest, env: CellEnv): Promise<void> {
-  await requireToken(request, vars(env).AIOS_API_TOKEN);
+export function guard(request: AppRequest, env: CellEnv): void {
+  requireToken(request, vars(env).AIOS_API_TOKEN);
 }
 
 function unwrap<T>(o: Outcome<T>): T {
@@ -73,7 +73,7 @@ function graphOp(name: string | undefined): GraphOp {
 }
 
 export async function memoryPost(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const op = graphOp(request.params["op"]);
   const body = await readJson(request, GraphRequests[op]);
   return json(await runGraphOp(env, op, body));
@@ -81,7 +81,7 @@ export async function memoryPost(request: AppRequest, env: CellEnv): Promise<Res
 
 /** GET for the read-only operations: query parameters instead of a body. */
 export async function memoryGet(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const op = graphOp(request.params["op"]);
   if (op !== "read_graph" && op !== "search_nodes" && op !== "open_nodes") {
     throw new HttpError(405, `${op} changes state; use POST`, { allowed: ["POST"] });
@@ -95,19 +95,19 @@ export async function memoryGet(request: AppRequest, env: CellEnv): Promise<Resp
 }
 
 export async function namespaces(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   return json({ namespaces: await state(env).namespaces() });
 }
 
 export async function postMessage(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const input = (await readJson(request, MessageSchema)) as MessageInput;
   const message = toMessage(await state(env).postMessage(input));
   return json({ status: "received", ...message }, 201);
 }
 
 export async function getMessages(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const q = Object.fromEntries(new URL(request.url).searchParams.entries());
   const { limit, from_cell } = parseWith(MessageQuerySchema, q, "query parameters");
   const { messages, total } = await state(env).listMessages(limit, from_cell);
@@ -115,20 +115,20 @@ export async function getMessages(request: AppRequest, env: CellEnv): Promise<Re
 }
 
 export async function getContext(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const { own, all } = await state(env).contexts();
   return json({ cell_id: vars(env).AIOS_CELL_ID, context: own ? toContext(own) : null, contexts: all.map(toContext) });
 }
 
 export async function putContext(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const input = await readJson(request, ContextSchema, 256 * 1024);
   return json(toContext(await state(env).putContext(input)));
 }
 
 /** Legacy POST /sync-consciousness: record the caller's level, merge its context. */
 export async function syncConsciousness(request: AppRequest, env: CellEnv): Promise<Response> {
-  await guard(request, env);
+  guard(request, env);
   const report = await readJson(request, LevelReportSchema, 256 * 1024);
   const before = await measure(env);
   const reporter = report.cell_id ?? report.source ?? "anonymous";

@@ -30,7 +30,7 @@ export async function poke(request: AppRequest, env: CellEnv): Promise<Response>
 /** This replica's content digest and version vector: equal digests, identical state. */
 export async function syncState(request: AppRequest, env: CellEnv): Promise<Response> {
   if (isSigned(request)) await fromCell(request, env);
-  else await requireToken(request, vars(env).AIOS_API_TOKEN);
+  else requireToken(request, vars(env).AIOS_API_TOKEN);
   const s = state(env);
   const [{ digest, vv }, peers] = await Promise.all([s.digest(), s.syncPeers()]);
   return json({ cell_id: vars(env).AIOS_CELL_ID, digest, vv, peers });

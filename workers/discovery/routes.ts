@@ -36,7 +36,7 @@ export function identity(env: DiscoveryEnv): IdentityStub {
 /** Another cell (a valid signature from a pinned key) or a human or script with the API token. */
 async function caller(request: AppRequest, env: DiscoveryEnv): Promise<{ cell: string; body: string } | { cell: null }> {
   if (isSigned(request)) return verifyCell(request, identity(env), PROTOCOL_BODY_LIMIT);
-  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  requireToken(request, vars(env).AIOS_API_TOKEN);
   return { cell: null };
 }
 
@@ -103,7 +103,7 @@ async function registerRoute(request: AppRequest, env: DiscoveryEnv): Promise<Re
 }
 
 async function unregisterRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  requireToken(request, vars(env).AIOS_API_TOKEN);
   const id = request.params["cell_id"] ?? "";
   if (!(await registry(env).unregister(id))) throw notFound(`unknown cell "${id}"`);
   await identity(env).unpin(id);
@@ -111,7 +111,7 @@ async function unregisterRoute(request: AppRequest, env: DiscoveryEnv): Promise<
 }
 
 async function startScan(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  requireToken(request, vars(env).AIOS_API_TOKEN);
   const text = await readText(request, PROTOCOL_BODY_LIMIT);
   const body = text.trim() ? parseJsonText(text, ScanRequestSchema) : {};
   const started = await registry(env).startScan(body.ranges);
@@ -121,7 +121,7 @@ async function startScan(request: AppRequest, env: DiscoveryEnv): Promise<Respon
 
 /** The launcher hands over cells it found on the LAN (mDNS); they are contacted like scan results. */
 async function addCandidate(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  await requireToken(request, vars(env).AIOS_API_TOKEN);
+  requireToken(request, vars(env).AIOS_API_TOKEN);
   const { url } = await readJson(request, CandidateSchema, PROTOCOL_BODY_LIMIT);
   await registry(env).addCandidate(url, "scan");
   return json({ status: "queued", url }, 202);
