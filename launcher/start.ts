@@ -50,7 +50,7 @@ export function loadConfig(root: string): StackConfig {
   return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root), lanAddress: lanAddress() });
 }
 
-export function workerVars(cfg: StackConfig, apiToken: string, startedAt: number, restart: boolean): Record<string, string> {
+function workerVars(cfg: StackConfig, apiToken: string, startedAt: number, restart: boolean): Record<string, string> {
   const v: Record<string, string | undefined> = {
     AIOS_CELL_ID: cfg.cellId,
     AIOS_HOSTNAME: cfg.hostname,

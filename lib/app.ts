@@ -5,20 +5,40 @@
 import { Router, type IRequest, type RouterType } from "itty-router";
 import { errorResponse, HttpError } from "./errors";
 import { discardBody } from "./http";
-import { createLogger, type Logger } from "./log";
+import { createLogger, type Logger, type LogLevel } from "./log";
 import { MetricsBuffer, type MetricsSink } from "./metrics-buffer";
 import { vars } from "./vars";
 
-export interface AppRequest extends IRequest {
-  log: Logger;
-  requestId: string;
+export type AppRequest = IRequest;
+
+/**
+ * What the shell knows about a request besides the Request itself: its id and its logger (made on
+ * first use; most requests never log a line). Handlers get it as their fourth argument; it is never
+ * set on the Request, where every added property costs more than a small route does.
+ */
+export class RequestContext {
+  private logger: Logger | undefined;
+  /** The pattern of the route taken, once known. */
+  route: string | undefined;
+  constructor(
+    readonly requestId: string,
+    private readonly service: string,
+    private readonly cellId: string,
+    private readonly level: LogLevel,
+  ) {}
+  get log(): Logger {
+    return (this.logger ??= createLogger(
+      { service: this.service, cell_id: this.cellId, request_id: this.requestId },
+      this.level,
+    ));
+  }
 }
 
 export interface BaseEnv {
   METRICS?: MetricsSink;
 }
 
-export type Handler<E> = (request: AppRequest, env: E, ctx: ExecutionContext) => Response | Promise<Response>;
+export type Handler<E> = (request: AppRequest, env: E, ctx: ExecutionContext, rc: RequestContext) => Response | Promise<Response>;
 
 export interface App<E> {
   /** Runs before routing; throw an HttpError to refuse the request. */
@@ -31,21 +51,48 @@ export interface App<E> {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
+/** The path of an absolute URL without a query, or undefined when it is not a plain one. */
+function pathOf(url: string): string | undefined {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return undefined;
+  const end = url.indexOf("?", start);
+  const path = end < 0 ? url.slice(start) : url.slice(start, end);
+  return path.includes("#") ? undefined : path;
+}
 
 export function createApp<E extends BaseEnv>(
   service: string,
   sinkOf: (env: E) => MetricsSink | undefined = (env) => env.METRICS,
 ): App<E> {
-  const router: RouterType<AppRequest, [E, ExecutionContext]> = Router();
+  const router: RouterType<AppRequest, [E, ExecutionContext, RequestContext]> = Router();
   const metrics = new MetricsBuffer();
   const patterns: { method: string; regex: RegExp }[] = [];
   const checks: ((request: AppRequest, env: E) => void | Promise<void>)[] = [];
 
+  // Routes without parameters are also found by exact path, without the router's URL parsing and
+  // regular expressions: most requests (health checks, state reads) take such routes. The first
+  // route registered for a method and path wins, as in the router.
+  const exact = new Map<string, Handler<E>>();
+
   const add = (method: string) => (path: string, handler: Handler<E>) => {
+    const shadowed = patterns.some((p) => p.method === method && p.regex.test(path));
     (router as unknown as Record<string, (p: string, h: Handler<E>) => void>)[method.toLowerCase()]!(path, handler);
     const route = router.routes[router.routes.length - 1]!;
     patterns.push({ method, regex: route[1] });
+    if (!shadowed && !/[:*]/.test(path)) exact.set(`${method} ${path}`, handler);
     return app;
+  };
+
+  /** The route's response (undefined when no route matches) and its pattern. */
+  const dispatch = async (req: AppRequest, env: E, ctx: ExecutionContext, rc: RequestContext): Promise<Response | undefined> => {
+    const path = pathOf(req.url);
+    const handler = path === undefined ? undefined : exact.get(`${req.method} ${path}`);
+    if (!handler || path === undefined) return (await router.fetch(req, env, ctx, rc)) as Response | undefined;
+    req.params = NO_PARAMS;
+    rc.route = path;
+    return handler(req, env, ctx, rc);
   };
 
   const allowed = (pathname: string) => [...new Set(patterns.filter((p) => p.regex.test(pathname)).map((p) => p.method))];
@@ -64,28 +111,28 @@ export function createApp<E extends BaseEnv>(
       const v = vars(env);
       const incoming = request.headers.get("x-request-id");
       const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-      const log = createLogger({ service, cell_id: v.AIOS_CELL_ID, request_id: requestId }, v.AIOS_LOG_LEVEL);
+      const rc = new RequestContext(requestId, service, v.AIOS_CELL_ID, v.AIOS_LOG_LEVEL);
       const req = request as AppRequest;
-      req.log = log;
-      req.requestId = requestId;
       let response: Response;
       try {
         for (const check of checks) await check(req, env);
-        const routed = (await router.fetch(req, env, ctx)) as Response | undefined;
+        const routed = await dispatch(req, env, ctx, rc);
         response = routed ?? noRoute(new URL(request.url).pathname, request.method, allowed);
       } catch (err) {
         if (!(err instanceof HttpError) || err.status >= 500) {
-          log.error("request failed", { method: request.method, route: req.route, error: describe(err) });
+          rc.log.error("request failed", { method: request.method, route: rc.route ?? req.route, error: describe(err) });
         }
         response = errorResponse(err);
       }
-      await discardBody(request);
+      if (request.body !== null && !request.bodyUsed) await discardBody(request);
       response = withHeader(response, "x-request-id", requestId);
       const seconds = (Date.now() - started) / 1000;
-      const route = typeof req.route === "string" ? req.route : "unmatched";
+      const route = rc.route ?? (typeof req.route === "string" ? req.route : "unmatched");
       metrics.observe(service, route, response.status, seconds);
       metrics.scheduleFlush(sinkOf(env), (p) => ctx.waitUntil(p));
-      log.debug("request", { method: request.method, route, status: response.status, ms: Date.now() - started });
+      if (v.AIOS_LOG_LEVEL === "debug") {
+        rc.log.debug("request", { method: request.method, route, status: response.status, ms: Date.now() - started });
+      }
       return response;
     },
   };

@@ -1,4 +1,4 @@
-import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
+import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
 import { HttpError, unavailable } from "../../lib/errors";
 import { json, readText } from "../../lib/http";
 import { tryRpc, type CellBinding, type DiscoveryBinding, type MetricsBinding } from "../../lib/rpc";
@@ -43,6 +43,7 @@ const CELL_TIMEOUT_MS = 65_000;
 async function toCell(
   request: AppRequest,
   env: BridgeEnv,
+  rc: RequestContext,
   path: string,
   patch?: (body: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<Response> {
@@ -64,7 +65,7 @@ async function toCell(
   }
   const forwarded = new Request(`http://cell${path}`, {
     method: request.method,
-    headers: { "content-type": "application/json", "x-request-id": request.requestId },
+    headers: { "content-type": "application/json", "x-request-id": rc.requestId },
     body,
   });
   const res = await tryRpc(() => env.CELL!.trustedFetch(forwarded), CELL_TIMEOUT_MS);
@@ -72,8 +73,8 @@ async function toCell(
   return res;
 }
 
-async function codeAssist(request: AppRequest, env: BridgeEnv): Promise<Response> {
-  const res = await toCell(request, env, "/code-assist");
+async function codeAssist(request: AppRequest, env: BridgeEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
+  const res = await toCell(request, env, rc, "/code-assist");
   if (!res.ok) return res;
   const answer = (await res.json()) as Record<string, unknown>;
   return json({ ...answer, source: "cell" });
@@ -100,9 +101,11 @@ export const bridgeApp = createApp<BridgeEnv>("bridge")
   .get("/network-peers", networkPeers)
   .get("/vault-status", vaultStatus)
   .post("/code-assist", codeAssist)
-  .post("/sync-consciousness", (req, env) => toCell(req, env, "/sync-consciousness", (b) => ({ ...b, source: "vscode" })))
-  .put("/context", (req, env) => toCell(req, env, "/context"))
-  .get("/context", (req, env) => toCell(req, env, "/context"))
+  .post("/sync-consciousness", (req, env, _ctx, rc) =>
+    toCell(req, env, rc, "/sync-consciousness", (b) => ({ ...b, source: "vscode" })),
+  )
+  .put("/context", (req, env, _ctx, rc) => toCell(req, env, rc, "/context"))
+  .get("/context", (req, env, _ctx, rc) => toCell(req, env, rc, "/context"))
   .post("/mcp", (req, env) => handleMcp(req, env.CELL))
   .get("/mcp", (req, env) => handleMcp(req, env.CELL))
   .delete("/mcp", (req, env) => handleMcp(req, env.CELL));

@@ -1,6 +1,6 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
-import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
+import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { HttpError, notFound } from "../../lib/errors";
 import { identityOf, isSigned, verifyCell, type IdentityStub } from "../../lib/intercell";
@@ -61,7 +61,7 @@ async function peers(request: AppRequest, env: DiscoveryEnv): Promise<Response> 
 }
 
 /** First contact: admitted only with proof of the cluster secret; answers with our own offer. */
-async function helloRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
+async function helloRoute(request: AppRequest, env: DiscoveryEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
   const text = await readText(request.clone(), PROTOCOL_BODY_LIMIT);
   const hello = parseJsonText(text, HelloSchema);
   const admitted = await identity(env).admit(request, hello.offer, PROTOCOL_BODY_LIMIT);
@@ -70,7 +70,7 @@ async function helloRoute(request: AppRequest, env: DiscoveryEnv): Promise<Respo
   const reg = registry(env);
   await reg.upsertAlive(hello.info, "register", null);
   await reg.learn(hello.known);
-  request.log.info("peer admitted", { peer: hello.info.cell_id });
+  rc.log.info("peer admitted", { peer: hello.info.cell_id });
   return json(await reg.myHello());
 }
 

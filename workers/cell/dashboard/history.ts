@@ -5,7 +5,7 @@
  * of this cell, else from the cell's own history (ConsciousnessState samples
  * the level at most every 10 s and keeps a day). `source` says which.
  */
-import type { AppRequest } from "../../../lib/app";
+import type { AppRequest, RequestContext } from "../../../lib/app";
 import { badRequest } from "../../../lib/errors";
 import { json } from "../../../lib/http";
 import { tryRpc } from "../../../lib/rpc";
@@ -41,7 +41,7 @@ export function parseMinutes(raw: string | null): number {
   return n;
 }
 
-export async function history(request: AppRequest, env: CellEnv): Promise<Response> {
+export async function history(request: AppRequest, env: CellEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
   const minutes = parseMinutes(new URL(request.url).searchParams.get("minutes"));
   const v = vars(env);
   const base = { cell_id: v.AIOS_CELL_ID, minutes };
@@ -53,7 +53,7 @@ export async function history(request: AppRequest, env: CellEnv): Promise<Respon
       prometheusError = "Prometheus has no aios_consciousness_level samples of this cell in that window";
     } catch (e) {
       prometheusError = e instanceof PromError ? e.message : "Prometheus could not be reached";
-      request.log.warn("prometheus history failed; using the cell's own history", { error: prometheusError });
+      rc.log.warn("prometheus history failed; using the cell's own history", { error: prometheusError });
     }
   }
   const current = await tryRpc(() => measure(env), 3000);
