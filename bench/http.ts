@@ -12,14 +12,14 @@
  * rounds, each ratio the median of the rounds' ratios.
  *
  * Where the time goes (workerd CPU per request, measured with /proc and a V8
- * profile of the cell's isolate): the no-op worker costs ~0.1 ms. /health used
- * to cost ~1 ms, three quarters of it the three RPCs behind the level (state
- * object, discovery, its registry); it now measures at most once a second
- * (workers/cell/status.ts) and costs ~0.2 ms, about what any route of the
- * shared HTTP shell (lib/app.ts: request id, loggers, router, a JSON body,
- * request metrics) costs: cell /discover, with no RPC at all, runs at 0.5-0.65x
- * of the no-op worker. Writes are bound by SQLite's one fsync per commit, for
- * the plain insert as for a knowledge-graph write.
+ * profile of the cell's isolate): the no-op worker costs 60-80 us. /health
+ * measures the level at most once a second (workers/cell/status.ts), so it
+ * costs what the shared HTTP shell (lib/app.ts) and the entrypoint cost; with
+ * no shell at all it still measured 0.71-0.79x of the no-op worker, which runs
+ * alone in its runtime while the stack's runtime also runs discovery and the
+ * sync loop. A write costs 1.2-1.4 ms, about half in the state object's
+ * transaction and half in the worker (body, validation, the call, the answer);
+ * the plain insert is one statement.
  */
 import autocannon from "autocannon";
 import { Miniflare, NoOpLog } from "miniflare";
