@@ -41,7 +41,7 @@ export class GraphStore {
   }
 
   private insertObservation(ns: string, entity: string, content: string, s: Stamp): void {
-    // The search indexes follow by trigger (schema.ts).
+    // A trigger queues the row for the search indexes (schema.ts, search.ts).
     this.sql.exec(
       `INSERT INTO observations (tag, ns, entity, content, added_hlc, removed, hlc, origin, oseq)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)`,
