@@ -69,6 +69,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private indexTimer: ReturnType<typeof setTimeout> | undefined;
   private activityMinute = 0;
   private unrecordedWrites = 0;
+  /** Writes since the clock was last stored (it is stored with the batch; see the constructor). */
+  private clockUnstored = false;
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env);
@@ -99,8 +101,13 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       const meta = new Map(
         all<{ key: string; value: string }>(this.sql, "SELECT key, value FROM meta").map((r) => [r.key, r.value]),
       );
-      this.hlc = new Hlc(decodeHlc(meta.get("hlc") ?? "") ?? { wall: 0, counter: 0 });
-      this.oseq = Number(meta.get("oseq") ?? "0");
+      // The stored clock may lag our last writes by one batch (a crash in between): never reuse a number.
+      const own = this.replication.lastOwnStamp();
+      const stored = decodeHlc(meta.get("hlc") ?? "") ?? { wall: 0, counter: 0 };
+      const used = own ? decodeHlc(own.hlc) : undefined;
+      const later = used && (used.wall > stored.wall || (used.wall === stored.wall && used.counter > stored.counter));
+      this.hlc = new Hlc(later ? used : stored);
+      this.oseq = Math.max(Number(meta.get("oseq") ?? "0"), own?.oseq ?? 0);
       if (env.IDENTITY && env.DISCOVERY && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + 100);
     });
   }
@@ -153,11 +160,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         if (r.o === this.cellId && r.s > this.oseq) this.oseq = r.s;
       }
       const changed = this.replication.apply(rows);
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        String(this.oseq),
-        encodeHlc(this.hlc.last),
-      );
+      this.storeClock();
       if (changed) this.noteActivity(changed);
       return changed;
     });
@@ -220,11 +223,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         const changes = this.oseq - before;
         if (changes > 0) {
           this.sync.poke();
-          this.sql.exec(
-            "INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            String(this.oseq),
-            encodeHlc(this.hlc.last),
-          );
+          this.clockUnstored = true;
           this.noteActivity(changes);
         }
         return result;
@@ -236,8 +235,9 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   }
 
   /**
-   * Counts writes for the level's momentum. The count is kept in memory and stored with the search
-   * index's batch, shortly after (pulse() adds what is not stored yet), so a write pays for neither.
+   * Counts writes for the level's momentum. The count and the clock are kept in memory and stored
+   * with the search index's batch, shortly after (pulse() adds the count not stored yet), so a write
+   * pays for none of them.
    */
   private noteActivity(writes: number): void {
     this.unrecordedWrites += writes;
@@ -245,6 +245,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       this.indexTimer = undefined;
       try {
         this.ctx.storage.transactionSync(() => {
+          if (this.clockUnstored) this.storeClock();
           this.recordActivity();
           indexPending(this.sql);
         });
@@ -253,6 +254,16 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         console.error(JSON.stringify({ level: "error", msg: "search indexing failed", error: String(e) }));
       }
     }, BATCH_DELAY_MS);
+  }
+
+  /** Stores the clock and our sequence number (after a batch of writes, or with remote rows). */
+  private storeClock(): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('oseq', ?), ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      String(this.oseq),
+      encodeHlc(this.hlc.last),
+    );
+    this.clockUnstored = false;
   }
 
   private recordActivity(): void {
@@ -358,7 +369,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   }
 
   stats(): StateStats {
-    const last = decodeHlc(one<{ value: string }>(this.sql, "SELECT value FROM meta WHERE key = 'hlc'")?.value ?? "");
+    const last = this.hlc.last;
     return {
       ...this.pulse(),
       last_write: last && last.wall > 0 ? new Date(last.wall).toISOString() : null,

@@ -23,6 +23,24 @@ export class Replication {
     private readonly self: string,
   ) {}
 
+  /**
+   * Our latest row still stamped by us: its sequence number and clock, read through the (origin,
+   * oseq) indexes. The state object stores its clock shortly after writes, not with each one; after
+   * a crash in between, this is how it finds the numbers it already used.
+   */
+  lastOwnStamp(): { oseq: number; hlc: string } | undefined {
+    let last: { oseq: number; hlc: string } | undefined;
+    for (const table of ["entities", "observations", "relations", "messages", "contexts"]) {
+      const row = one<{ oseq: number; hlc: string }>(
+        this.sql,
+        `SELECT oseq, hlc FROM ${table} WHERE origin = ? ORDER BY oseq DESC LIMIT 1`,
+        this.self,
+      );
+      if (row && (!last || row.oseq > last.oseq)) last = row;
+    }
+    return last;
+  }
+
   /** Our version vector; `ownSeq` is our own latest sequence number. */
   versionVector(ownSeq: number): VersionVector {
     const vv: VersionVector = {};
