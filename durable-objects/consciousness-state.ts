@@ -372,7 +372,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     const last = this.hlc.last;
     return {
       ...this.pulse(),
-      last_write: last && last.wall > 0 ? new Date(last.wall).toISOString() : null,
+      last_write: last.wall > 0 ? new Date(last.wall).toISOString() : null,
       ...this.graph.counts(),
       messages: one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM messages")!.n,
       reported_levels: all<{ reporter: string; level: number; source: string; reported_at: string }>(
