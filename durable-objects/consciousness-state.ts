@@ -161,7 +161,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       }
       const changed = this.replication.apply(rows);
       this.storeClock();
-      if (changed) this.noteActivity(changed);
+      if (changed) this.afterWrites(changed);
       return changed;
     });
   }
@@ -224,7 +224,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         if (changes > 0) {
           this.sync.poke();
           this.clockUnstored = true;
-          this.noteActivity(changes);
+          this.afterWrites(changes);
         }
         return result;
       } catch (e) {
@@ -235,11 +235,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   }
 
   /**
-   * Counts writes for the level's momentum. The count and the clock are kept in memory and stored
-   * with the search index's batch, shortly after (pulse() adds the count not stored yet), so a write
-   * pays for none of them.
+   * After committed writes: schedules the batch that, shortly after, indexes the queued rows for
+   * search and stores the clock and the write count (kept in memory until then; pulse() adds the
+   * count not stored yet), so a write pays for none of them.
    */
-  private noteActivity(writes: number): void {
+  private afterWrites(writes: number): void {
     this.unrecordedWrites += writes;
     this.indexTimer ??= setTimeout(() => {
       this.indexTimer = undefined;
@@ -249,9 +249,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
           this.recordActivity();
           indexPending(this.sql);
         });
+        // Only once committed: after a failure the next batch stores them (and the next search indexes the queue).
+        this.clockUnstored = false;
+        this.unrecordedWrites = 0;
       } catch (e) {
-        // The queue stays; the next search indexes it (and reports the failure, if it lasts).
-        console.error(JSON.stringify({ level: "error", msg: "search indexing failed", error: String(e) }));
+        console.error(JSON.stringify({ level: "error", msg: "the write batch failed", error: String(e) }));
       }
     }, BATCH_DELAY_MS);
   }
@@ -263,7 +265,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       String(this.oseq),
       encodeHlc(this.hlc.last),
     );
-    this.clockUnstored = false;
   }
 
   private recordActivity(): void {
@@ -274,7 +275,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       minute,
       this.unrecordedWrites,
     );
-    this.unrecordedWrites = 0;
     if (minute !== this.activityMinute) {
       this.activityMinute = minute;
       this.sql.exec("DELETE FROM activity WHERE minute < ?", minute - 24 * 60);

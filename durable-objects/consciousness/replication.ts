@@ -200,7 +200,7 @@ export class Replication {
   private applyEntity(r: Row<"e">): boolean {
     const cur = one<Current>(this.sql, "SELECT rowid, hlc, origin FROM entities WHERE ns = ? AND name = ?", r.ns, r.n);
     if (!this.newer(r, cur)) return false;
-    // The search indexes follow by trigger (schema.ts).
+    // A trigger queues the row for the search indexes, or takes it out of them (schema.ts).
     this.sql.exec(
       `INSERT INTO entities (ns, name, entity_type, deleted, hlc, origin, oseq) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ns, name) DO UPDATE SET entity_type = excluded.entity_type, deleted = excluded.deleted,
