@@ -219,12 +219,15 @@ function machineBusySeconds(): number {
 
 /** CPU used over an interval: by the stacks, by this benchmark's own process, and by everything else on the machine. */
 function cpuMeter(stacks: TestStack[]): () => { stacks: number; others: number; perStack: number; each: number[] } {
-  const seconds = () => ({
-    at: performance.now(),
-    stacks: stacks.map((s) => treeCpuSeconds(s.child.pid!)),
-    self: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    machine: machineBusySeconds(),
-  });
+  const seconds = () => {
+    const self = process.cpuUsage();
+    return {
+      at: performance.now(),
+      stacks: stacks.map((s) => treeCpuSeconds(s.child.pid!)),
+      self: (self.user + self.system) / 1e6,
+      machine: machineBusySeconds(),
+    };
+  };
   const a = seconds();
   return () => {
     const b = seconds();

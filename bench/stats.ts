@@ -32,7 +32,7 @@ export function processTree(pid: number): Map<number, string[]> {
   }
   const tree = new Map<number, string[]>();
   const stack = [pid];
-  for (let guard = 0; stack.length && guard < 100_000; guard++) {
+  while (stack.length) {
     const p = stack.pop()!;
     const fields = stats.get(p);
     if (!fields || tree.has(p)) continue;

@@ -4,6 +4,7 @@
  * reported. 10 s in CI; `npm run soak` sets AIOS_SOAK=1, which runs it for 60 s.
  */
 import { describe, expect, it } from "vitest";
+import { percentile } from "../../bench/stats";
 import { TestStack, sleep } from "../helpers/stack";
 
 /** AIOS_SOAK=1 (set by `npm run soak`): the long form. */
@@ -17,11 +18,6 @@ const P99_BOUND_MS = 2000;
 const LANES = 8;
 
 type Graph = { entities: { name: string; observations: string[] }[] };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
@@ -117,7 +113,7 @@ describe("load", () => {
         await Promise.all(inflight);
         const elapsed = (performance.now() - t0) / 1000;
         const sorted = latencies.sort((a, b) => a - b);
-        const [p50, p99, max] = [percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.at(-1) ?? NaN];
+        const [p50, p99, max] = [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? NaN];
         console.log(
           `load: maximum ${maxRate.toFixed(0)} writes/s (${CLIENTS} clients, ${MEASURE_MS / 1000} s); ` +
             `open loop at ${rate.toFixed(0)}/s target for ${RUN_MS / 1000} s: ${latencies.length} writes in ${elapsed.toFixed(1)} s = ` +
@@ -127,7 +123,7 @@ describe("load", () => {
             slices
               .map((x) => {
                 const l = x.latencies.sort((a, b) => a - b);
-                return `${ms(percentile(l, 0.5))}/${ms(percentile(l, 0.99))}, ${x.errors}`;
+                return `${ms(percentile(l, 50))}/${ms(percentile(l, 99))}, ${x.errors}`;
               })
               .join("; "),
         );

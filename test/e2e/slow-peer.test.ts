@@ -6,7 +6,10 @@
  * converges too. `npm run soak` sets AIOS_SOAK=1, which keeps B slow for a minute of writes instead of a
  * few seconds.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { median } from "../../bench/stats";
 import { DelayProxy } from "../helpers/delay-proxy";
 import { PORTS, TestStack, sleep, until } from "../helpers/stack";
 
@@ -14,7 +17,7 @@ import { PORTS, TestStack, sleep, until } from "../helpers/stack";
 const SOAK = process.env["AIOS_SOAK"] === "1";
 const ENV = { AIOS_CLUSTER_SECRET: "slow-secret", AIOS_API_TOKEN: "slow-token" };
 const IP = { a: "127.0.53.1", b: "127.0.53.2", c: "127.0.53.3", proxy: "127.0.53.5" };
-/** Discovery's probe timeout (PROBE_TIMEOUT_MS in lib/peer-health.ts, which Node cannot type-check here). */
+/** Discovery's probe timeout (PROBE_TIMEOUT_MS in lib/peer-health.ts, which Node cannot type-check here; the test checks the copy). */
 const PROBE_TIMEOUT_MS = 1500;
 /** Added to every chunk each way: a heartbeat to B takes at least 2 × 250 ms, a third of the probe timeout. */
 const DELAY_MS = 250;
@@ -28,7 +31,6 @@ const has = async (s: TestStack, name: string) =>
   ((await (await s.api(`/memory/open_nodes?name=${name}`)).json()) as { entities: unknown[] }).entities.length > 0;
 const digestOf = async (s: TestStack) => ((await (await s.api("/sync/state")).json()) as { digest: string }).digest;
 const peersOf = async (s: TestStack) => (await s.json<{ peers: Peer[] }>("discovery", "/peers")).peers;
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
 
 /** Writes a new entity on `from` and answers, per stack in `to`, the ms until it is readable there. */
 async function propagate(from: TestStack, to: TestStack[], name: string, timeoutMs = 15_000): Promise<number[]> {
@@ -91,6 +93,9 @@ describe("a slow peer", () => {
     `B answering ${DELAY_MS} ms late each way is never declared dead, does not slow A→C, and converges`,
     { timeout: SOAK ? 180_000 : 60_000 },
     async () => {
+      // The copy above is discovery's real probe timeout, and the delay stays well inside it.
+      const source = readFileSync(path.resolve(import.meta.dirname, "../../lib/peer-health.ts"), "utf8");
+      expect(Number(/PROBE_TIMEOUT_MS = (\d+)/.exec(source)?.[1])).toBe(PROBE_TIMEOUT_MS);
       expect(2 * DELAY_MS).toBeLessThan(PROBE_TIMEOUT_MS / 2);
       expect(baseline.length).toBe(5);
       const gaveUpBefore = new Map(proxy.gaveUp);

@@ -130,7 +130,7 @@ describe("search", () => {
     ]);
     const one = await ok<{ ranked: { name: string }[] }>(`/memory/search_nodes?namespace=${ns}&query=JWT&limit=1`);
     expect(one.ranked.map((x) => x.name)).toEqual(["Jwt"]);
-    // Two letters: a whole word from the word index, then a scan for the rest.
+    // Under three letters: a whole word from the word index, then a scan for the rest.
     const short = await ok<{ ranked: { name: string; match: string }[] }>(`/memory/search_nodes?namespace=${ns}&query=a`);
     expect(short.ranked.map((x) => [x.name, x.match])).toEqual([
       ["AuthService", "word"],
