@@ -96,34 +96,37 @@ function ranked(
   const best = new Map<string, number>();
   for (let window = (limit + found.size) * 4; ; window *= 8) {
     best.clear();
-    const top = all<{ id: number; score: number }>(
+    // One statement: the index's best rows (materialised once), then the live rows of this namespace
+    // they are, looked up by rowid (CROSS JOIN fixes the order: never a scan of the namespace), and
+    // how many rows the index gave (the row whose id is NULL), to know whether to widen the window.
+    let top = 0;
+    for (const r of all<{ id: number | null; score: number; name: string | null }>(
       sql,
-      `SELECT rowid AS id, bm25(${table}, ${WEIGHTS}) AS score FROM ${table} WHERE ${table} MATCH ? ORDER BY score LIMIT ?`,
+      `WITH top AS MATERIALIZED (
+         SELECT rowid AS id, bm25(${table}, ${WEIGHTS}) AS score FROM ${table} WHERE ${table} MATCH ?1
+          ORDER BY score LIMIT ?2)
+       SELECT NULL AS id, count(*) AS score, NULL AS name FROM top
+       UNION ALL
+       SELECT t.id, t.score, e.name FROM top t CROSS JOIN entities e ON e.rowid = t.id >> 1
+        WHERE t.id & 1 = 0 AND e.ns = ?3 AND e.deleted = 0
+       UNION ALL
+       SELECT t.id, t.score, o.entity FROM top t
+         CROSS JOIN observations o ON o.rowid = t.id >> 1
+         CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
+        WHERE t.id & 1 = 1 AND o.ns = ?3 AND o.removed = 0 AND e.deleted = 0`,
       phrase,
       window,
-    );
-    if (top.length > 0) {
-      const score = new Map(top.map((r) => [r.id, r.score]));
-      // CROSS JOIN fixes the order: look the hits up by rowid, never scan the namespace.
-      for (const r of all<{ id: number; name: string }>(
-        sql,
-        `SELECT j.value AS id, e.name AS name FROM json_each(?1) j CROSS JOIN entities e ON e.rowid = j.value >> 1
-          WHERE j.value & 1 = 0 AND e.ns = ?2 AND e.deleted = 0
-         UNION ALL
-         SELECT j.value AS id, o.entity AS name FROM json_each(?1) j
-           CROSS JOIN observations o ON o.rowid = j.value >> 1
-           CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
-          WHERE j.value & 1 = 1 AND o.ns = ?2 AND o.removed = 0 AND e.deleted = 0`,
-        JSON.stringify(top.map((r) => r.id)),
-        ns,
-      )) {
-        if (found.has(r.name)) continue;
-        const s = score.get(r.id)!;
-        const prev = best.get(r.name);
-        if (prev === undefined || s < prev) best.set(r.name, s);
+      ns,
+    )) {
+      if (r.id === null) {
+        top = r.score;
+        continue;
       }
+      if (found.has(r.name!)) continue;
+      const prev = best.get(r.name!);
+      if (prev === undefined || r.score < prev) best.set(r.name!, r.score);
     }
-    if (best.size >= limit || top.length < window) break;
+    if (best.size >= limit || top < window) break;
   }
   return [...best]
     .map(([name, score]) => ({ name, score, match }))

@@ -139,6 +139,40 @@ describe("search", () => {
     ]);
   });
 
+
+  it("widens past index rows of other namespaces, deleted rows and other observations of one entity", async () => {
+    await withStore((graph, sql, stamp) => {
+      // The index's best rows for "kiwi" are all crowded out for namespace "p": 60 entities of another
+      // namespace whose names hold the word (a name weighs twice), 30 deleted ones in "p", and one
+      // entity of "p" with 40 matching observations. The three entities to find rank below all of them.
+      graph.createEntities(
+        { namespace: "q", entities: Array.from({ length: 60 }, (_, i) => ({ name: `kiwi ${i}`, entityType: "kiwi", observations: [] })) },
+        stamp,
+      );
+      graph.createEntities(
+        { namespace: "p", entities: Array.from({ length: 30 }, (_, i) => ({ name: `kiwi gone ${i}`, entityType: "kiwi", observations: [] })) },
+        stamp,
+      );
+      graph.deleteEntities({ namespace: "p", entityNames: Array.from({ length: 30 }, (_, i) => `kiwi gone ${i}`) }, stamp);
+      graph.createEntities(
+        {
+          namespace: "p",
+          entities: [
+            { name: "basket", entityType: "thing", observations: Array.from({ length: 40 }, (_, i) => `kiwi ${i}`) },
+            { name: "a", entityType: "fruit", observations: ["one kiwi among many other words in a long note"] },
+            { name: "b", entityType: "fruit", observations: ["a kiwi, again in a long note with many words"] },
+            { name: "c", entityType: "fruit", observations: ["kiwifruit: a substring match, not a word"] },
+          ],
+        },
+        stamp,
+      );
+      const hits = searchEntities(sql, "p", "kiwi", 3);
+      expect(hits.map((h) => h.name).sort()).toEqual(["a", "b", "basket"]);
+      expect(hits.every((h) => h.match === "word")).toBe(true);
+      // Past the whole words, the trigram tier widens the same way to reach the substring match.
+      expect(searchEntities(sql, "p", "kiwi", 4).map((h) => [h.name, h.match])).toContainEqual(["c", "substring"]);
+    });
+  });
   it("a store made before the current indexes gets them from its migration, filled from its rows", async () => {
     await withStore((graph, sql, stamp) => {
       // Back to a fresh store of the schema before search version 2, written by its own triggers.
