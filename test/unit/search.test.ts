@@ -139,18 +139,23 @@ describe("search", () => {
     ]);
   });
 
-
   it("widens past index rows of other namespaces, deleted rows and other observations of one entity", async () => {
     await withStore((graph, sql, stamp) => {
       // The index's best rows for "kiwi" are all crowded out for namespace "p": 60 entities of another
       // namespace whose names hold the word (a name weighs twice), 30 deleted ones in "p", and one
       // entity of "p" with 40 matching observations. The three entities to find rank below all of them.
       graph.createEntities(
-        { namespace: "q", entities: Array.from({ length: 60 }, (_, i) => ({ name: `kiwi ${i}`, entityType: "kiwi", observations: [] })) },
+        {
+          namespace: "q",
+          entities: Array.from({ length: 60 }, (_, i) => ({ name: `kiwi ${i}`, entityType: "kiwi", observations: [] })),
+        },
         stamp,
       );
       graph.createEntities(
-        { namespace: "p", entities: Array.from({ length: 30 }, (_, i) => ({ name: `kiwi gone ${i}`, entityType: "kiwi", observations: [] })) },
+        {
+          namespace: "p",
+          entities: Array.from({ length: 30 }, (_, i) => ({ name: `kiwi gone ${i}`, entityType: "kiwi", observations: [] })),
+        },
         stamp,
       );
       graph.deleteEntities({ namespace: "p", entityNames: Array.from({ length: 30 }, (_, i) => `kiwi gone ${i}`) }, stamp);
