@@ -20,7 +20,7 @@ import { migrate, one, all } from "../lib/sql";
 import type { ContextInput, ContextRow, LevelReport, MessageInput, MessageRow } from "../lib/state-types";
 import { vars } from "../lib/vars";
 import { GraphStore, type Stamp, type Stamper } from "./consciousness/graph";
-import { indexPending, type Hit } from "./consciousness/search";
+import { IndexCompaction, indexPending, type Hit } from "./consciousness/search";
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
 import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
@@ -62,6 +62,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly syncState: SyncState;
   private readonly sync: SyncLoop;
   private readonly levels: LevelHistory;
+  private readonly compaction: IndexCompaction;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
@@ -81,6 +82,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     this.replication = new Replication(this.sql, this.cellId);
     this.syncState = new SyncState(this.sql);
     this.levels = new LevelHistory(this.sql);
+    this.compaction = new IndexCompaction(this.sql, (fn) => ctx.storage.transactionSync(fn));
     this.sync = new SyncLoop({
       cellId: this.cellId,
       state: this.syncState,
@@ -252,6 +254,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         // Only once committed: after a failure the next batch stores them (and the next search indexes the queue).
         this.clockUnstored = false;
         this.unrecordedWrites = 0;
+        this.compaction.afterBatch();
       } catch (e) {
         console.error(JSON.stringify({ level: "error", msg: "the write batch failed", error: String(e) }));
       }

@@ -149,3 +149,61 @@ function scan(sql: SqlStorage, ns: string, query: string, limit: number, found: 
     JSON.stringify([...found]),
   ).map((r) => ({ name: r.name, score: 0, match: "substring" }));
 }
+
+/** Pages (about 4 KB each) of merged index one compaction step writes: a few milliseconds of work. */
+const MERGE_PAGES = 200;
+/** How long the store must be free of writes before compaction starts. */
+export const COMPACT_IDLE_MS = 1000;
+
+/**
+ * Merges index segments while the store is idle. Every indexed batch adds a segment, and a query
+ * reads every segment of its index, so a store written a little at a time would search slower and
+ * slower. FTS5 merges a level of segments once it holds four (automerge), a little with each
+ * write; compaction finishes those merges when the writes stop and merges a level as soon as it
+ * holds two (usermerge, set by migration), so an idle index keeps at most one segment per level,
+ * about log2 of its size. Like FTS5's levels, each row is rewritten a logarithmic number of times
+ * in all: merging everything into one segment instead would rewrite the whole index after every
+ * burst of writes. It runs FTS5 'merge' in bounded steps, one event each, so a request waits for
+ * one step at most; a write batch restarts it once the store is idle again.
+ */
+export class IndexCompaction {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private table = 0;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    /** Runs a step in a transaction of its own. */
+    private readonly transaction: (fn: () => void) => void,
+  ) {}
+
+  /** After a batch was indexed: compact once no other batch came for COMPACT_IDLE_MS. */
+  afterBatch(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.table = 0;
+    this.timer = setTimeout(() => this.step(), COMPACT_IDLE_MS);
+  }
+
+  private step(): void {
+    this.timer = undefined;
+    const table = [WORDS, TRIGRAMS][this.table];
+    if (!table) return;
+    let worked = false;
+    try {
+      this.transaction(() => {
+        const before = totalChanges(this.sql);
+        this.sql.exec(`INSERT INTO ${table} (${table}, rank) VALUES ('merge', ?)`, MERGE_PAGES);
+        // FTS5 changes at least two rows when a merge step did some work (its documentation).
+        worked = totalChanges(this.sql) - before >= 2;
+      });
+    } catch (e) {
+      console.error(JSON.stringify({ level: "error", msg: "search index compaction failed", table, error: String(e) }));
+      return;
+    }
+    if (!worked) this.table++;
+    this.timer = setTimeout(() => this.step(), 0);
+  }
+}
+
+function totalChanges(sql: SqlStorage): number {
+  return one<{ n: number }>(sql, "SELECT total_changes() AS n")!.n;
+}

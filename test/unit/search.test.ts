@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
-import { indexPending, searchEntities } from "../../durable-objects/consciousness/search";
+import { IndexCompaction, indexPending, searchEntities } from "../../durable-objects/consciousness/search";
 import { migrate } from "../../lib/sql";
 import { freshNamespace, ok } from "./helpers";
 
@@ -20,6 +20,25 @@ function withStore<T>(fn: (graph: GraphStore, sql: SqlStorage, stamp: () => Stam
   let oseq = 0;
   const stamp = (): Stamp => ({ hlc: `0017000000000${String(++oseq).padStart(2, "0")}-000000`, origin: "t", oseq });
   return runInDurableObject(stub, (_i, state) => fn(new GraphStore(state.storage.sql), state.storage.sql, stamp));
+}
+
+/**
+ * An FTS5 index's numbers of levels and of segments, from its structure record (row 10 of its data
+ * table): a 4-byte cookie, a 4-byte marker when the table deletes without content, then varints.
+ */
+function structure(sql: SqlStorage, table: string): { levels: number; segments: number } {
+  const b = new Uint8Array(sql.exec<{ block: ArrayBuffer }>(`SELECT block FROM ${table}_data WHERE id = 10`).one().block);
+  let i = b[4] === 0xff && b[5] === 0 && b[6] === 0 && b[7] === 1 ? 8 : 4;
+  const varint = () => {
+    let v = 0;
+    for (;;) {
+      const c = b[i++]!;
+      v = v * 128 + (c & 0x7f);
+      if (c < 0x80) return v;
+    }
+  };
+  const levels = varint();
+  return { levels, segments: varint() };
 }
 
 // Lower-case letters (ASCII and two accented ones, where every case folding agrees), upper-case
@@ -231,5 +250,46 @@ describe("search", () => {
       );
     }
     expect(left).toBe(0);
+  });
+
+  it("merges index segments once writes stop, to at most one per level, and searches answer the same", async () => {
+    const stub = env.STATE.get(env.STATE.idFromName(`search-${objects++}`));
+    let oseq = 0;
+    const stamp = (): Stamp => ({ hlc: `001700000000000-${String(++oseq).padStart(6, "0")}`, origin: "t", oseq });
+    const queries = ["kiwi", "iwi", "note", "ki", "zzz"];
+    const search = (sql: SqlStorage) => queries.map((q) => searchEntities(sql, "c", q, 50));
+    const shape = (sql: SqlStorage) => ({ words: structure(sql, "search_words"), trigrams: structure(sql, "search_trigrams") });
+    const before = await runInDurableObject(stub, (_i, state) => {
+      const sql = state.storage.sql;
+      const graph = new GraphStore(sql);
+      // Twelve batches, each indexed on its own: a segment each, which automerge only partly merges.
+      for (let b = 0; b < 12; b++) {
+        graph.createEntities(
+          {
+            namespace: "c",
+            entities: Array.from({ length: 20 }, (_, i) => ({
+              name: `e${b}-${i}`,
+              entityType: "note",
+              observations: [`kiwi ${b} ${i}`, `a note about fruit number ${i}`],
+            })),
+          },
+          stamp,
+        );
+        indexPending(sql);
+      }
+      new IndexCompaction(sql, (fn) => state.storage.transactionSync(fn)).afterBatch();
+      return { ...shape(sql), hits: search(sql) };
+    });
+    const settled = (s: { levels: number; segments: number }) => s.segments <= s.levels;
+    expect(settled(before.words) && settled(before.trigrams)).toBe(false);
+    let after: ReturnType<typeof shape> | undefined;
+    for (let i = 0; i < 100 && !(after && settled(after.words) && settled(after.trigrams)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await runInDurableObject(stub, (_i, state) => shape(state.storage.sql));
+    }
+    expect(after!.words.segments).toBeLessThan(before.words.segments);
+    expect(after!.trigrams.segments).toBeLessThan(before.trigrams.segments);
+    expect(settled(after!.words) && settled(after!.trigrams)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => search(state.storage.sql))).toEqual(before.hits);
   });
 });
