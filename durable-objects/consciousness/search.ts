@@ -151,7 +151,7 @@ function scan(sql: SqlStorage, ns: string, query: string, limit: number, found: 
 }
 
 /** Pages (about 4 KB each) of merged index one compaction step writes: a few milliseconds of work. */
-const MERGE_PAGES = 200;
+const MERGE_PAGES = 64;
 /** How long the store must be free of writes before compaction starts. */
 export const COMPACT_IDLE_MS = 1000;
 
