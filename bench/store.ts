@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { COMPACT_IDLE_MS } from "../durable-objects/consciousness/search";
+import { SEARCH_COMPACT_IDLE_MS } from "../lib/graph-types";
 import { TestStack } from "../test/helpers/stack";
 import { jsonClient } from "./client";
 import { startReferenceMemory } from "./reference-memory";
@@ -25,7 +25,7 @@ const WARMUP_QUERY = 1_000_000;
  * object merges the segments they added to the search indexes (durable-objects/consciousness/search.ts),
  * about 0.1 s of work at 10,000 observations and 0.6 s at 100,000, in steps of about 4 ms.
  */
-const settle = () => new Promise((r) => setTimeout(r, COMPACT_IDLE_MS + 2000));
+const settle = () => new Promise((r) => setTimeout(r, SEARCH_COMPACT_IDLE_MS + 2000));
 
 export async function benchStore(root: string): Promise<Figure[]> {
   const stack = await TestStack.start({ ip: "127.0.21.1", env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" } });

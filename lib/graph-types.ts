@@ -1,5 +1,8 @@
-/** The knowledge-graph data model of the MCP reference memory server, and its wire limits. */
+/** The knowledge-graph data model of the MCP reference memory server, its wire limits and timings. */
 import { z } from "zod";
+
+/** How long the store must be free of writes before its search indexes are merged (search.ts). */
+export const SEARCH_COMPACT_IDLE_MS = 1000;
 
 export const LIMITS = {
   namespace: 64,

@@ -126,10 +126,6 @@ export const MIGRATIONS = [
    CREATE TRIGGER observations_unindexed AFTER DELETE ON observations BEGIN
      ${unindex("old.rowid * 2 + 1", "old.removed = 0")}
    END;`,
-  // Search compaction (search.ts, IndexCompaction) merges a level of an index as soon as it holds two
-  // segments, so an idle index keeps at most one segment per level (FTS5's default waits for four).
-  `INSERT INTO search_words (search_words, rank) VALUES ('usermerge', 2);
-   INSERT INTO search_trigrams (search_trigrams, rank) VALUES ('usermerge', 2);`,
 ];
 
 /**

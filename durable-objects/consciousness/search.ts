@@ -24,6 +24,7 @@
  * `indexPending` first, so it always sees every write; the state object also
  * runs it shortly after writes (consciousness-state.ts).
  */
+import { SEARCH_COMPACT_IDLE_MS } from "../../lib/graph-types";
 import { all, one } from "../../lib/sql";
 
 export interface Hit {
@@ -152,19 +153,18 @@ function scan(sql: SqlStorage, ns: string, query: string, limit: number, found: 
 
 /** Pages (about 4 KB each) of merged index one compaction step writes: a few milliseconds of work. */
 const MERGE_PAGES = 64;
-/** How long the store must be free of writes before compaction starts. */
-export const COMPACT_IDLE_MS = 1000;
 
 /**
  * Merges index segments while the store is idle. Every indexed batch adds a segment, and a query
- * reads every segment of its index, so a store written a little at a time would search slower and
- * slower. FTS5 merges a level of segments once it holds four (automerge), a little with each
- * write; compaction finishes those merges when the writes stop and merges a level as soon as it
- * holds two (usermerge, set by migration), so an idle index keeps at most one segment per level,
- * about log2 of its size. Like FTS5's levels, each row is rewritten a logarithmic number of times
- * in all: merging everything into one segment instead would rewrite the whole index after every
- * burst of writes. It runs FTS5 'merge' in bounded steps, one event each, so a request waits for
- * one step at most; a write batch restarts it once the store is idle again.
+ * reads every segment of its index. FTS5 merges the segments of a level once it holds four, but
+ * only a little with each write (automerge), in proportion to what the write added: small batches
+ * leave merges undone, and a store written a little at a time piles up to sixteen segments on one
+ * level before FTS5 forces a merge. Compaction does those merges, with FTS5's own policy, once
+ * writes stop: an idle index keeps at most three segments per level, and each row is rewritten no
+ * more often than FTS5 would rewrite it anyway (merging everything into one segment instead would
+ * rewrite the whole index after every burst of writes). It runs FTS5 'merge' in bounded steps,
+ * one event each, so a request waits for one step at most; a write batch restarts it once the
+ * store is idle again.
  */
 export class IndexCompaction {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -176,11 +176,11 @@ export class IndexCompaction {
     private readonly transaction: (fn: () => void) => void,
   ) {}
 
-  /** After a batch was indexed: compact once no other batch came for COMPACT_IDLE_MS. */
+  /** After a batch was indexed: compact once no other batch came for SEARCH_COMPACT_IDLE_MS. */
   afterBatch(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.table = 0;
-    this.timer = setTimeout(() => this.step(), COMPACT_IDLE_MS);
+    this.timer = setTimeout(() => this.step(), SEARCH_COMPACT_IDLE_MS);
   }
 
   private step(): void {
