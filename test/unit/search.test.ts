@@ -7,6 +7,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { ConsciousnessState } from "../../durable-objects/consciousness-state";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
 import { IndexCompaction, indexPending, searchEntities } from "../../durable-objects/consciousness/search";
@@ -291,5 +292,35 @@ describe("search", () => {
     expect(after!.trigrams.segments).toBeLessThan(before.trigrams.segments);
     expect(settled(after!.words) && settled(after!.trigrams)).toBe(true);
     expect(await runInDurableObject(stub, (_i, state) => search(state.storage.sql))).toEqual(before.hits);
+  });
+
+  it("the state object merges the segments its write batches added, once writes stop", async () => {
+    const stub = env.STATE.get(env.STATE.idFromName(`search-${objects++}`));
+    // Six writes, each left to its own batch (0.1 s later): six segments per index, which automerge
+    // leaves on one level, so only compaction brings them to three or fewer.
+    for (let b = 0; b < 6; b++) {
+      await runInDurableObject(stub, (object) => {
+        (object as ConsciousnessState).createEntities({
+          namespace: "w",
+          entities: Array.from({ length: 20 }, (_, i) => ({
+            name: `w${b}-${i}`,
+            entityType: "note",
+            observations: [`kiwi ${i}`],
+          })),
+        });
+      });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const shape = () =>
+      runInDurableObject(stub, (_i, state) => [
+        structure(state.storage.sql, "search_words"),
+        structure(state.storage.sql, "search_trigrams"),
+      ]);
+    let now = await shape();
+    for (let i = 0; i < 100 && now.some((s) => s.segments > 3 * s.levels); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await shape();
+    }
+    for (const s of now) expect(s.segments).toBeLessThanOrEqual(3 * s.levels);
   });
 });
