@@ -48,11 +48,6 @@ interface SyncStateBody {
 }
 const syncState = async (s: TestStack) => (await (await s.api("/sync/state")).json()) as SyncStateBody;
 
-async function post(s: TestStack, op: string, body: unknown): Promise<void> {
-  const r = await s.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${op} on ${s.opts.ip}: ${r.status} ${await r.text()}`);
-}
-
 // ---- counters ------------------------------------------------------------------
 
 interface Counters {
@@ -275,7 +270,7 @@ async function measure(stacks: TestStack[], startMs: number): Promise<Phase> {
   await formed(stacks, 90_000);
   // One write on every stack, so every version vector has an entry per cell (the model's assumption).
   for (const [i, s] of stacks.entries()) {
-    await post(s, "create_entities", {
+    await s.memory("create_entities", {
       namespace: NAMESPACE,
       entities: [{ name: `warm-${n}-${i}`, entityType: "warm", observations: [] }],
     });
@@ -322,7 +317,7 @@ async function measure(stacks: TestStack[], startMs: number): Promise<Phase> {
     const before = await totals(stacks);
     await sleep(100);
     const t = performance.now();
-    await post(writer, "create_entities", {
+    await writer.memory("create_entities", {
       namespace: NAMESPACE,
       entities: [{ name, entityType: "probe", observations: [] }],
     });

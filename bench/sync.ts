@@ -22,11 +22,6 @@ interface SyncStateBody {
 }
 
 const state = async (s: TestStack) => (await (await s.api("/sync/state")).json()) as SyncStateBody;
-const post = async (s: TestStack, op: string, body: unknown) => {
-  const r = await s.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${op}: ${r.status} ${await r.text()}`);
-  return r;
-};
 
 async function converge(a: TestStack, b: TestStack, timeoutMs = 120_000): Promise<void> {
   await until(async () => (await state(a)).digest === (await state(b)).digest, timeoutMs, 20);
@@ -63,7 +58,7 @@ export async function benchSync(root: string): Promise<Figure[]> {
     const writeMs: number[] = [];
     for (let i = 0; i < 40; i++) {
       const t = performance.now();
-      await post(a, "create_entities", {
+      await a.memory("create_entities", {
         namespace: "lat",
         entities: [{ name: `probe-${i}`, entityType: "probe", observations: [] }],
       });
@@ -80,10 +75,10 @@ export async function benchSync(root: string): Promise<Figure[]> {
 
     // 10,000 writes on one side, then time to identical digests.
     const beforeBulk = (await state(b)).peers[0]!;
-    await post(a, "create_entities", { namespace: "bulk", entities: entities(100, 0) });
+    await a.memory("create_entities", { namespace: "bulk", entities: entities(100, 0) });
     const t0 = performance.now();
     for (let i = 0; i < 200; i++) {
-      await post(a, "add_observations", {
+      await a.memory("add_observations", {
         namespace: "bulk",
         observations: [
           {
@@ -124,7 +119,7 @@ export async function benchSync(root: string): Promise<Figure[]> {
     );
 
     // 100,000 observations, then an idle round again.
-    for (let k = 0; k < 10; k++) await post(a, "create_entities", { namespace: "big", entities: entities(1000, 10, k * 1000) });
+    for (let k = 0; k < 10; k++) await a.memory("create_entities", { namespace: "big", entities: entities(1000, 10, k * 1000) });
     await converge(a, b, 300_000);
     const idleBig = await idleRoundBytes(a, b);
 

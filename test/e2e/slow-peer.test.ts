@@ -26,16 +26,14 @@ const SLOW_MS = SOAK ? 60_000 : 5000;
 
 type Peer = { cell_id: string; url: string; status: string; rtt_ms: number | null };
 
-const post = (s: TestStack, op: string, body: unknown) => s.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
 const has = async (s: TestStack, name: string) =>
   ((await (await s.api(`/memory/open_nodes?name=${name}`)).json()) as { entities: unknown[] }).entities.length > 0;
-const digestOf = async (s: TestStack) => ((await (await s.api("/sync/state")).json()) as { digest: string }).digest;
 const peersOf = async (s: TestStack) => (await s.json<{ peers: Peer[] }>("discovery", "/peers")).peers;
 
 /** Writes a new entity on `from` and answers, per stack in `to`, the ms until it is readable there. */
 async function propagate(from: TestStack, to: TestStack[], name: string, timeoutMs = 15_000): Promise<number[]> {
   const t = performance.now();
-  expect((await post(from, "create_entities", { entities: [{ name, entityType: "probe", observations: [] }] })).status).toBe(200);
+  await from.memory("create_entities", { entities: [{ name, entityType: "probe", observations: [] }] });
   return Promise.all(to.map((s) => until(() => has(s, name), timeoutMs, 20).then(() => Math.round(performance.now() - t))));
 }
 
@@ -138,7 +136,7 @@ describe("a slow peer", () => {
           // B gets it too, later (not waited for here, so B cannot hold up the next write); B writes too.
           pending.push(
             until(() => has(b, name), 20_000, 50),
-            post(b, "create_entities", { entities: [{ name: `FromB-${i}`, entityType: "probe", observations: [] }] }),
+            b.memory("create_entities", { entities: [{ name: `FromB-${i}`, entityType: "probe", observations: [] }] }),
           );
         }
         const writesDone = performance.now();
@@ -146,7 +144,7 @@ describe("a slow peer", () => {
         // Every write on B (sent to it directly) and on A is everywhere: identical digests.
         const digest = await until(
           async () => {
-            const d = await Promise.all([a, b, c].map(digestOf));
+            const d = await Promise.all([a, b, c].map((s) => s.digest()));
             return new Set(d).size === 1 && d[0];
           },
           20_000,

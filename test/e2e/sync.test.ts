@@ -5,15 +5,13 @@ import { TestStack, until } from "../helpers/stack";
 const ENV = { AIOS_CLUSTER_SECRET: "sync-secret", AIOS_API_TOKEN: "sync-token" };
 type Graph = { entities: { name: string; entityType: string; observations: string[] }[]; relations: unknown[] };
 
-const post = (s: TestStack, op: string, body: unknown) => s.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
 const graphOf = async (s: TestStack, ns = "default") =>
   (await (await s.api(`/memory/read_graph?namespace=${ns}`)).json()) as Graph;
-const digestOf = async (s: TestStack) => ((await (await s.api("/sync/state")).json()) as { digest: string }).digest;
 
 async function converged(stacks: TestStack[], timeoutMs = 15_000): Promise<string> {
   return until(
     async () => {
-      const d = await Promise.all(stacks.map(digestOf));
+      const d = await Promise.all(stacks.map((s) => s.digest()));
       return new Set(d).size === 1 && d[0];
     },
     timeoutMs,
@@ -38,14 +36,10 @@ describe("LAN sync", () => {
   });
 
   it("a write on one stack appears on the others: graph, messages and context", async () => {
-    expect(
-      (
-        await post(a, "create_entities", {
-          namespace: "proj",
-          entities: [{ name: "Desk", entityType: "machine", observations: ["has two screens"] }],
-        })
-      ).status,
-    ).toBe(200);
+    await a.memory("create_entities", {
+      namespace: "proj",
+      entities: [{ name: "Desk", entityType: "machine", observations: ["has two screens"] }],
+    });
     await a.api("/message", { method: "POST", body: JSON.stringify({ content: "hello from sa", type: "greeting" }) });
     await a.api("/context", { method: "PUT", body: JSON.stringify({ workspace: "proj", file: "main.ts" }) });
     for (const s of [b, c]) {
@@ -67,22 +61,21 @@ describe("LAN sync", () => {
   });
 
   it("concurrent writes to one entity on every stack keep every observation; the type is the same everywhere", async () => {
-    await post(a, "create_entities", { entities: [{ name: "Shared", entityType: "start", observations: [] }] });
+    await a.memory("create_entities", { entities: [{ name: "Shared", entityType: "start", observations: [] }] });
     // Every stack must have the entity before adding to it (an add to an unknown entity is refused, not lost).
     for (const s of [b, c]) await until(async () => (await graphOf(s)).entities.some((e) => e.name === "Shared"), 5000, 50);
-    const answers = await Promise.all(
+    await Promise.all(
       [a, b, c].flatMap((s, i) => [
-        post(s, "add_observations", { observations: [{ entityName: "Shared", contents: [`from ${i} one`, `from ${i} two`] }] }),
-        post(s, "create_entities", { entities: [{ name: `Type-${i}`, entityType: `kind-${i}`, observations: [] }] }),
+        s.memory("add_observations", { observations: [{ entityName: "Shared", contents: [`from ${i} one`, `from ${i} two`] }] }),
+        s.memory("create_entities", { entities: [{ name: `Type-${i}`, entityType: `kind-${i}`, observations: [] }] }),
       ]),
     );
-    expect(answers.map((r) => r.status)).toEqual(Array(6).fill(200));
     // Last writer wins on the entity type: recreate the same entity concurrently with different types.
     await Promise.all(
       [a, b, c].map((s, i) =>
-        post(s, "delete_entities", { entityNames: ["Racy"] }).then(() =>
-          post(s, "create_entities", { entities: [{ name: "Racy", entityType: `type-${i}`, observations: [] }] }),
-        ),
+        s
+          .memory("delete_entities", { entityNames: ["Racy"] })
+          .then(() => s.memory("create_entities", { entities: [{ name: "Racy", entityType: `type-${i}`, observations: [] }] })),
       ),
     );
     await converged([a, b, c]);
@@ -94,9 +87,9 @@ describe("LAN sync", () => {
   });
 
   it("deletes propagate and do not resurrect", async () => {
-    await post(b, "create_entities", { entities: [{ name: "Doomed", entityType: "t", observations: ["x"] }] });
+    await b.memory("create_entities", { entities: [{ name: "Doomed", entityType: "t", observations: ["x"] }] });
     await converged([a, b, c]);
-    await post(c, "delete_entities", { entityNames: ["Doomed"] });
+    await c.memory("delete_entities", { entityNames: ["Doomed"] });
     await converged([a, b, c]);
     await new Promise((r) => setTimeout(r, 1500));
     for (const s of [a, b, c]) expect((await graphOf(s)).entities.some((e) => e.name === "Doomed")).toBe(false);
@@ -124,11 +117,11 @@ describe("LAN sync", () => {
   it("a stopped stack, written to on both sides, converges to identical state when restarted", async () => {
     const dir = c.dir;
     expect(await c.stop()).toBe(0);
-    await post(a, "create_entities", { entities: [{ name: "WhileAway", entityType: "t", observations: ["written on sa"] }] });
-    await post(a, "add_observations", { observations: [{ entityName: "Shared", contents: ["partition sa"] }] });
+    await a.memory("create_entities", { entities: [{ name: "WhileAway", entityType: "t", observations: ["written on sa"] }] });
+    await a.memory("add_observations", { observations: [{ entityName: "Shared", contents: ["partition sa"] }] });
     c = await TestStack.start({ ip: "127.0.33.3", cellId: "sc", dir, env: { ...ENV, AIOS_NETWORK_PEERS: "127.0.33.99" } });
     // sc starts with nobody alive yet … unless discovery already re-admitted it; write on it right away.
-    await post(c, "add_observations", { observations: [{ entityName: "Shared", contents: ["partition sc"] }] });
+    await c.memory("add_observations", { observations: [{ entityName: "Shared", contents: ["partition sc"] }] });
     const digest = await converged([a, b, c], 25_000);
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
     const shared = (await graphOf(b)).entities.find((e) => e.name === "Shared")!;
@@ -148,7 +141,7 @@ describe("sync refuses outsiders", () => {
       }),
     ]);
     try {
-      await post(good, "create_entities", {
+      await good.memory("create_entities", {
         entities: [{ name: "Secret", entityType: "t", observations: ["only for members"] }],
       });
       await new Promise((r) => setTimeout(r, 4000));

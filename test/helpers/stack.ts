@@ -139,6 +139,18 @@ export class TestStack {
     return fetch(this.url("cell", p), { ...init, headers });
   }
 
+  /** A memory operation (`POST /memory/<op>`) with the API token; throws with the answer unless it succeeds. */
+  async memory(op: string, body: unknown): Promise<unknown> {
+    const r = await this.api(`/memory/${op}`, { method: "POST", body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${op} on ${this.opts.ip}: ${r.status} ${await r.text()}`);
+    return r.json();
+  }
+
+  /** The digest of this cell's replicated state (`GET /sync/state`). */
+  async digest(): Promise<string> {
+    return ((await (await this.api("/sync/state")).json()) as { digest: string }).digest;
+  }
+
   async json<T = Record<string, unknown>>(service: Service, p: string): Promise<T> {
     const r = await fetch(this.url(service, p));
     return (await r.json()) as T;
