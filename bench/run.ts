@@ -10,6 +10,7 @@ import { benchStartup } from "./startup";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
 import { writeResults, type Figure } from "./stats";
+import { useRunScratch } from "../test/helpers/scratch";
 
 const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   startup: benchStartup,
@@ -26,13 +27,17 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
 
 export async function runBench(root: string, names: string[]): Promise<number> {
   const chosen = names.length ? names : Object.keys(BENCHES);
-  for (const name of chosen) {
-    const bench = BENCHES[name];
-    if (!bench) {
-      console.error(`aios: unknown benchmark "${name}"; benchmarks: ${Object.keys(BENCHES).join(", ")}`);
-      return 2;
-    }
-    await bench(root);
+  const unknown = chosen.find((name) => !BENCHES[name]);
+  if (unknown !== undefined) {
+    console.error(`aios: unknown benchmark "${unknown}"; benchmarks: ${Object.keys(BENCHES).join(", ")}`);
+    return 2;
+  }
+  // Temporary files of the run (stacks, references, the runtimes' scratch) in one folder, removed at the end.
+  const removeScratch = useRunScratch();
+  try {
+    for (const name of chosen) await BENCHES[name]!(root);
+  } finally {
+    removeScratch();
   }
   writeResults(root);
   console.log("\nbench/RESULTS.md updated");

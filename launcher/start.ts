@@ -6,7 +6,7 @@
  */
 import { stop as stopBundler } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -96,6 +96,18 @@ function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: str
   });
 }
 
+/**
+ * Miniflare keeps scratch files in a folder of its own under the system's temporary folder and
+ * leaves it behind when the launcher exits soon after or is killed: one more folder in /tmp at
+ * every start. The launcher points the temporary folder at one inside the data folder instead,
+ * emptied at each start.
+ */
+function useScratchFolder(folder: string): void {
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  process.env.TMPDIR = folder;
+}
+
 export async function start(root: string): Promise<number> {
   let cfg: StackConfig;
   try {
@@ -139,8 +151,10 @@ export async function start(root: string): Promise<number> {
   }
 
   const specs = readWorkerSpecs(root);
-  const scripts = await bundleWorkers(specs, path.join(dataDir, ".runtime"));
+  // Bundles are kept in the checkout and reused while their sources are unchanged (workers.ts).
+  const scripts = await bundleWorkers(specs, path.join(root, ".build", "workers"));
   await stopBundler();
+  useScratchFolder(path.join(dataDir, ".runtime", "tmp"));
   const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
 
   let mf: Miniflare | undefined;

@@ -1,6 +1,7 @@
 /** Issue 2: the whole stack of one machine, started as `npm start` would, over real sockets. */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, TestStack, until } from "../helpers/stack";
@@ -146,12 +147,15 @@ describe("lifecycle", () => {
     }
   });
 
-  it("SIGINT and SIGTERM stop it cleanly with exit code 0", async () => {
+  it("SIGINT and SIGTERM stop it cleanly with exit code 0, leaving nothing in the temporary folder", async () => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      const s = await TestStack.start({ ip: "127.0.10.4" });
+      // The runtime's scratch files go under the data folder (emptied at the next start), not TMPDIR.
+      const tmp = mkdtempSync(path.join(os.tmpdir(), "aios-tmpdir-"));
+      const s = await TestStack.start({ ip: "127.0.10.4", env: { TMPDIR: tmp } });
       expect(await s.stop(signal)).toBe(0);
       expect(s.output).toContain('"msg":"stopped"');
       await expect(fetch(s.url("cell", "/health"))).rejects.toThrow();
+      expect(readdirSync(tmp)).toEqual([]);
     }
   });
 
