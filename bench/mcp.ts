@@ -5,8 +5,6 @@
  * (stdio), both driven by the official MCP client with the same workload in
  * the same run.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,6 +24,9 @@ type ToolResult = { isError?: boolean; structuredContent?: Record<string, unknow
 
 /** The bridge's MCP endpoint behind the same interface as the reference. */
 async function connectBridge(stack: TestStack): Promise<ToolCaller> {
+  // Loaded when the benchmark runs (see reference-memory.ts).
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+  const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
   const client = new Client({ name: "aios-bench", version: "1" });
   await client.connect(new StreamableHTTPClientTransport(new URL(stack.url("bridge", "/mcp"))));
   return {

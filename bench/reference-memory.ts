@@ -1,6 +1,8 @@
-/** Drives @modelcontextprotocol/server-memory (the reference) over stdio with the official MCP client. */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+/**
+ * Drives @modelcontextprotocol/server-memory (the reference) over stdio with the official MCP client.
+ * The benchmarks load their client libraries when they run: the launcher that `npm start` runs
+ * includes the bench command, and should not load them (nor pay for them in time and memory).
+ */
 import path from "node:path";
 
 export interface ToolCaller {
@@ -9,6 +11,8 @@ export interface ToolCaller {
 }
 
 export async function startReferenceMemory(root: string, memoryFile: string): Promise<ToolCaller> {
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+  const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [path.join(root, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js")],
