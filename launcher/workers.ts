@@ -4,7 +4,7 @@
  * bundles each worker's TypeScript with esbuild.
  */
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "smol-toml";
 import type { WorkerOptions } from "miniflare";
@@ -43,30 +43,76 @@ export function readWorkerSpecs(root: string): WorkerSpec[] {
   });
 }
 
-/** Bundles every worker into `outDir`; returns the script path per service. */
+/**
+ * Bundles every worker into `outDir`; returns the script path per service. A bundle whose inputs
+ * (every source file esbuild read for it, by size and modification time) are unchanged since it was
+ * built is reused, so a start after the first skips the build. Bundles are written to a temporary
+ * name and renamed, so stacks starting together from one checkout never read a half-written one.
+ */
 export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promise<Map<ServiceName, string>> {
+  mkdirSync(outDir, { recursive: true });
   const out = new Map<ServiceName, string>();
   await Promise.all(
     specs.map(async (s) => {
       const outfile = path.join(outDir, `${s.service}.mjs`);
-      await build({
-        entryPoints: [s.entry],
-        outfile,
-        bundle: true,
-        format: "esm",
-        platform: "neutral",
-        target: "es2022",
-        minify: true,
-        keepNames: true,
-        mainFields: ["module", "main"],
-        conditions: ["workerd", "worker", "browser", "import"],
-        external: ["cloudflare:*"],
-        logLevel: "error",
-      });
+      const manifest = `${outfile}.inputs.json`;
+      if (!upToDate(outfile, manifest)) {
+        const result = await build({
+          entryPoints: [s.entry],
+          outfile,
+          bundle: true,
+          format: "esm",
+          platform: "neutral",
+          target: "es2022",
+          minify: true,
+          keepNames: true,
+          mainFields: ["module", "main"],
+          conditions: ["workerd", "worker", "browser", "import"],
+          external: ["cloudflare:*"],
+          logLevel: "error",
+          write: false,
+          metafile: true,
+        });
+        const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(f));
+        writeAtomically(outfile, result.outputFiles[0]!.contents);
+        writeAtomically(manifest, JSON.stringify(inputs.map((f) => [f, ...stamp(f)])));
+      }
       out.set(s.service, outfile);
     }),
   );
   return out;
+}
+
+/** Size and modification time of a file; [-1, -1] when it is gone. */
+function stamp(file: string): [number, number] {
+  try {
+    const st = statSync(file);
+    return [st.size, st.mtimeMs];
+  } catch {
+    return [-1, -1];
+  }
+}
+
+function upToDate(outfile: string, manifest: string): boolean {
+  try {
+    if (!existsSync(outfile)) return false;
+    const inputs = JSON.parse(readFileSync(manifest, "utf8")) as [string, number, number][];
+    return (
+      inputs.length > 0 &&
+      inputs.every(([f, size, mtime]) => {
+        const [s, m] = stamp(f);
+        return s === size && m === mtime;
+      })
+    );
+  } catch {
+    return false;
+  }
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
 }
 
 export interface Socket {
