@@ -105,7 +105,8 @@ function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: str
 function useScratchFolder(folder: string): void {
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
-  process.env.TMPDIR = folder;
+  // os.tmpdir() reads TMPDIR on Linux and macOS, TEMP and TMP on Windows.
+  for (const name of ["TMPDIR", "TEMP", "TMP"]) process.env[name] = folder;
 }
 
 export async function start(root: string): Promise<number> {

@@ -11,11 +11,15 @@ import path from "node:path";
 
 export function useRunScratch(): () => void {
   const run = mkdtempSync(path.join(os.tmpdir(), "aios-run-"));
-  const previous = process.env.TMPDIR;
-  process.env.TMPDIR = run;
+  // os.tmpdir() reads TMPDIR on Linux and macOS, TEMP and TMP on Windows.
+  const names = ["TMPDIR", "TEMP", "TMP"] as const;
+  const previous = names.map((name) => process.env[name]);
+  for (const name of names) process.env[name] = run;
   return () => {
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
+    names.forEach((name, i) => {
+      if (previous[i] === undefined) delete process.env[name];
+      else process.env[name] = previous[i];
+    });
     rmSync(run, { recursive: true, force: true });
   };
 }
