@@ -15,9 +15,10 @@
  * profile of the cell's isolate): the no-op worker costs 60-80 us. /health
  * measures the level at most once a second (workers/cell/status.ts), so it
  * costs what the shared HTTP shell (lib/app.ts) and the entrypoint cost; with
- * no shell at all it still measured 0.71-0.79x of the no-op worker, which runs
- * alone in its runtime while the stack's runtime also runs discovery and the
- * sync loop. A write costs 1.2-1.4 ms, about half in the state object's
+ * no shell at all it still measured 0.71-0.79x of the no-op worker. Not from
+ * background work (the stack's runtime idles at 4-6 ms of CPU per second) nor
+ * from the shell's JavaScript (about 4 us per request in a loop inside the
+ * runtime): README "Where the time goes". A write costs 1.2-1.4 ms, about half in the state object's
  * transaction and half in the worker (body, validation, the call, the answer);
  * the plain insert is one statement.
  */
