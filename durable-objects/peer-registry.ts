@@ -8,7 +8,7 @@ import { identityOf, type IdentityStub } from "../lib/intercell";
 import { onProbeFailure, onProbeSuccess, PROBE_INTERVAL_MS, shouldRemove, type HealthState } from "../lib/peer-health";
 import type { CellHeartbeat, Hello, KnownPeer, PeerInfo, Register } from "../lib/peer-protocol";
 import { CELL_SERVICES, tryRpc, type CellBinding, type Peer, type PeerStatus, type PeerSummary } from "../lib/rpc";
-import { all, migrate, one } from "../lib/sql";
+import { all, limit, migrate, one } from "../lib/sql";
 import { vars } from "../lib/vars";
 import type { CellIdentity } from "./cell-identity";
 import { discover, healthCheck, heartbeat, hello } from "./peers/network";
@@ -314,9 +314,8 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
     const now = Date.now();
     const due = all<{ url: string; source: string; attempts: number }>(
       this.sql,
-      "SELECT url, source, attempts FROM candidates WHERE next_attempt <= ? ORDER BY next_attempt LIMIT ?",
+      `SELECT url, source, attempts FROM candidates WHERE next_attempt <= ? ORDER BY next_attempt LIMIT ${limit(CANDIDATES_PER_TICK)}`,
       now,
-      CANDIDATES_PER_TICK,
     );
     if (due.length === 0) return;
     const self = vars(this.env).AIOS_CELL_ID;

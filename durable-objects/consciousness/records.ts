@@ -1,6 +1,6 @@
 /** Messages and live editing contexts: replicated rows, like the graph. */
 import type { ContextInput, ContextRow, JsonValue, MessageInput, MessageRow } from "../../lib/state-types";
-import { all, one } from "../../lib/sql";
+import { all, limit as rowLimit, one } from "../../lib/sql";
 import type { Stamp } from "./graph";
 
 export class RecordStore {
@@ -30,7 +30,11 @@ export class RecordStore {
     const where = fromCell === undefined ? "" : "WHERE from_cell = ?1";
     const params = fromCell === undefined ? [] : [fromCell];
     const total = one<{ n: number }>(this.sql, `SELECT count(*) AS n FROM messages ${where}`, ...params)!.n;
-    const rows = all<MessageRow>(this.sql, `SELECT * FROM messages ${where} ORDER BY hlc DESC, id LIMIT ${limit}`, ...params);
+    const rows = all<MessageRow>(
+      this.sql,
+      `SELECT * FROM messages ${where} ORDER BY hlc DESC, id LIMIT ${rowLimit(limit)}`,
+      ...params,
+    );
     return { messages: rows, total };
   }
 

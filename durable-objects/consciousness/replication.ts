@@ -6,7 +6,7 @@
  * row by row, so it is commutative, associative and idempotent.
  */
 import { compareStamp } from "../../lib/hlc";
-import { all, one } from "../../lib/sql";
+import { all, limit as rowLimit, one } from "../../lib/sql";
 import type { SyncRow, VersionVector } from "../../lib/sync-types";
 
 type Row<T extends SyncRow["t"]> = Extract<SyncRow, { t: T }>;
@@ -74,10 +74,9 @@ export class Replication {
     const q = (sql: string) =>
       all<Record<string, SqlStorageValue>>(
         this.sql,
-        `${sql} WHERE origin = ? AND oseq > ? ORDER BY oseq LIMIT ?`,
+        `${sql} WHERE origin = ? AND oseq > ? ORDER BY oseq LIMIT ${rowLimit(limit)}`,
         origin,
         after,
-        limit,
       );
     const rows: SyncRow[] = [
       ...q("SELECT ns, name, entity_type, deleted, hlc, origin, oseq FROM entities").map((r): SyncRow => ({

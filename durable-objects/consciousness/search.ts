@@ -25,7 +25,7 @@
  * runs it shortly after writes (consciousness-state.ts).
  */
 import { SEARCH_COMPACT_IDLE_MS } from "../../lib/graph-types";
-import { all, one } from "../../lib/sql";
+import { all, limit as rows, one } from "../../lib/sql";
 
 export interface Hit {
   name: string;
@@ -105,18 +105,17 @@ function ranked(
       sql,
       `WITH top AS MATERIALIZED (
          SELECT rowid AS id, bm25(${table}, ${WEIGHTS}) AS score FROM ${table} WHERE ${table} MATCH ?1
-          ORDER BY score LIMIT ?2)
+          ORDER BY score LIMIT ${rows(window)})
        SELECT NULL AS id, count(*) AS score, NULL AS name FROM top
        UNION ALL
        SELECT t.id, t.score, e.name FROM top t CROSS JOIN entities e ON e.rowid = t.id >> 1
-        WHERE t.id & 1 = 0 AND e.ns = ?3 AND e.deleted = 0
+        WHERE t.id & 1 = 0 AND e.ns = ?2 AND e.deleted = 0
        UNION ALL
        SELECT t.id, t.score, o.entity FROM top t
          CROSS JOIN observations o ON o.rowid = t.id >> 1
          CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
-        WHERE t.id & 1 = 1 AND o.ns = ?3 AND o.removed = 0 AND e.deleted = 0`,
+        WHERE t.id & 1 = 1 AND o.ns = ?2 AND o.removed = 0 AND e.deleted = 0`,
       phrase,
-      window,
       ns,
     )) {
       if (r.id === null) {
@@ -140,13 +139,12 @@ function scan(sql: SqlStorage, ns: string, query: string, limit: number, found: 
   return all<{ name: string }>(
     sql,
     `SELECT e.name AS name FROM entities e
-      WHERE e.ns = ?1 AND e.deleted = 0 AND e.name NOT IN (SELECT value FROM json_each(?4)) AND (
+      WHERE e.ns = ?1 AND e.deleted = 0 AND e.name NOT IN (SELECT value FROM json_each(?3)) AND (
         instr(lower(e.name), ?2) > 0 OR instr(lower(e.entity_type), ?2) > 0 OR EXISTS (
           SELECT 1 FROM observations o WHERE o.ns = ?1 AND o.entity = e.name AND o.removed = 0 AND instr(lower(o.content), ?2) > 0))
-      ORDER BY e.name LIMIT ?3`,
+      ORDER BY e.name LIMIT ${rows(limit)}`,
     ns,
     q,
-    limit,
     JSON.stringify([...found]),
   ).map((r) => ({ name: r.name, score: 0, match: "substring" }));
 }

@@ -11,7 +11,7 @@ import type { ConsciousnessState } from "../../durable-objects/consciousness-sta
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
 import { IndexCompaction, indexPending, searchEntities } from "../../durable-objects/consciousness/search";
-import { migrate } from "../../lib/sql";
+import { limit, migrate } from "../../lib/sql";
 import { freshNamespace, ok } from "./helpers";
 
 let objects = 0;
@@ -157,6 +157,14 @@ describe("search", () => {
       ["Decoder", "substring"],
       ["Jwt", "substring"],
     ]);
+  });
+
+  it("writes a limit into a statement only as a row count", () => {
+    expect(limit(0)).toBe("0");
+    expect(limit(80)).toBe("80");
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) expect(() => limit(bad)).toThrow(RangeError);
+    // A number that is really text never reaches the statement either.
+    expect(() => limit("1; DROP TABLE entities" as unknown as number)).toThrow(RangeError);
   });
 
   it("widens past index rows of other namespaces, deleted rows and other observations of one entity", async () => {
