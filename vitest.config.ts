@@ -19,7 +19,10 @@ const UNIT_VARS = {
 // The pool runs the cell under its own worker name; the helpers' bindings to "aios-cell" follow it.
 const RUNNER = "vitest-pool-workers-runner-unit";
 function pointAtRunner(options: WorkerOptions): WorkerOptions {
-  const services = Object.entries(options.serviceBindings ?? {}).map(([k, v]) => [k, v === "aios-cell" ? RUNNER : v]);
+  const services = Object.entries(options.serviceBindings ?? {}).map(([k, v]) => [
+    k,
+    typeof v === "object" && v !== null && "name" in v && v.name === "aios-cell" ? { ...v, name: RUNNER } : v,
+  ]);
   return { ...options, serviceBindings: Object.fromEntries(services) as WorkerOptions["serviceBindings"] };
 }
 

@@ -18,14 +18,20 @@ export type AppRequest = IRequest;
  */
 export class RequestContext {
   private logger: Logger | undefined;
+  private id: string | undefined;
   /** The pattern of the route taken, once known. */
   route: string | undefined;
   constructor(
-    readonly requestId: string,
+    /** The id the caller chose (a valid `x-request-id`), if any. */
+    readonly chosenId: string | undefined,
     private readonly service: string,
     private readonly cellId: string,
     private readonly level: LogLevel,
   ) {}
+  /** The caller's id, or one made on first use. */
+  get requestId(): string {
+    return (this.id ??= this.chosenId ?? newRequestId());
+  }
   get log(): Logger {
     return (this.logger ??= createLogger(
       { service: this.service, cell_id: this.cellId, request_id: this.requestId },
@@ -51,6 +57,18 @@ export interface App<E> {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A fresh request id: a random prefix drawn once per isolate, then a counter. Unique across
+ * isolates and restarts like a UUID for what ids are for (finding one request's log lines), at a
+ * fraction of the cost: crypto.randomUUID() measured about 8 us, a tenth of a whole small request.
+ */
+let idPrefix: string | undefined;
+let idCount = 0;
+function newRequestId(): string {
+  idPrefix ??= crypto.randomUUID().replace(/-/g, "").slice(0, 16);
+  return `${idPrefix}-${(++idCount).toString(36)}`;
+}
 const NO_PARAMS: Record<string, string> = Object.freeze({});
 
 /** The path of an absolute URL without a query, or undefined when it is not a plain one. */
@@ -110,8 +128,8 @@ export function createApp<E extends BaseEnv>(
       const started = Date.now();
       const v = vars(env);
       const incoming = request.headers.get("x-request-id");
-      const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-      const rc = new RequestContext(requestId, service, v.AIOS_CELL_ID, v.AIOS_LOG_LEVEL);
+      const chosen = incoming !== null && REQUEST_ID.test(incoming) ? incoming : undefined;
+      const rc = new RequestContext(chosen, service, v.AIOS_CELL_ID, v.AIOS_LOG_LEVEL);
       const req = request as AppRequest;
       let response: Response;
       try {
@@ -125,7 +143,12 @@ export function createApp<E extends BaseEnv>(
         response = errorResponse(err);
       }
       if (request.body !== null && !request.bodyUsed) await discardBody(request);
-      response = withHeader(response, "x-request-id", requestId);
+      // The id goes back whenever there is something to find with it: the caller chose it, the answer is
+      // an error, or every request is logged (debug). Otherwise it is never made: a header costs a
+      // small request about a tenth of its time in workerd.
+      if (chosen !== undefined || response.status >= 400 || v.AIOS_LOG_LEVEL === "debug") {
+        response = withHeader(response, "x-request-id", rc.requestId);
+      }
       const seconds = (Date.now() - started) / 1000;
       const route = rc.route ?? (typeof req.route === "string" ? req.route : "unmatched");
       metrics.observe(service, route, response.status, seconds);

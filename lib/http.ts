@@ -12,6 +12,11 @@ export function json(data: unknown, status = 200, headers: Record<string, string
   });
 }
 
+/** A 200 answer whose JSON text is already made. */
+export function jsonText(text: string): Response {
+  return new Response(text, { headers: { "content-type": "application/json; charset=utf-8" } });
+}
+
 /** Reads the body as text, refusing more than `limit` bytes without buffering them all. */
 export async function readText(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
   const length = request.headers.get("content-length");

@@ -49,3 +49,29 @@ describe("the HTTP shell's routing", () => {
     expect((await call("/nowhere")).status).toBe(404);
   });
 });
+
+describe("the HTTP shell's request ids", () => {
+  it("answers with the id the caller chose, and ignores an invalid one", async () => {
+    expect((await call("/docs/export", { headers: { "x-request-id": "trace-7" } })).headers.get("x-request-id")).toBe("trace-7");
+    const bad = await call("/static", { headers: { "x-request-id": "has spaces" } });
+    expect(bad.body["id"]).not.toBe("has spaces");
+    expect(bad.headers.get("x-request-id")).toBeNull();
+  });
+
+  it("makes an id for every error answer, unique per request; a success nobody asked an id for carries none", async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const r = await call("/nowhere");
+      expect(r.status).toBe(404);
+      ids.add(r.headers.get("x-request-id") ?? "");
+    }
+    expect(ids.size).toBe(5);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
+    expect((await call("/docs/export")).headers.get("x-request-id")).toBeNull();
+  });
+
+  it("answers every request with its id when every request is logged (AIOS_LOG_LEVEL=debug)", async () => {
+    const res = await app.fetch(new Request("http://cell.test/docs/export"), { AIOS_LOG_LEVEL: "debug" } as never, ctx);
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f]{16}-/);
+  });
+});

@@ -1,8 +1,8 @@
 /** The cell's public, figures-only endpoints: health, self-description, consciousness, peers. */
 import type { AppRequest } from "../../lib/app";
-import { json } from "../../lib/http";
+import { json, jsonText } from "../../lib/http";
 import { CELL_SERVICES, tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
-import { uptimeSeconds, vars } from "../../lib/vars";
+import { uptimeSeconds, vars, type WorkerVars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
 import { FORMULA, measure, measureAll, type LevelReport } from "./consciousness";
 import { state, type CellEnv } from "./env";
@@ -44,10 +44,10 @@ export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
  */
 const HEALTH_TTL_MS = 1000;
 let lastHealth: { at: number; report: LevelReport | undefined } | undefined;
+/** The body last answered, reused while the report and the uptime second are the same ones. */
+let lastBody: { vars: WorkerVars; report: LevelReport | undefined; uptime: number; text: string } | undefined;
 
-async function healthReport(env: CellEnv): Promise<LevelReport | undefined> {
-  const now = Date.now();
-  if (lastHealth && now - lastHealth.at < HEALTH_TTL_MS) return lastHealth.report;
+async function measureHealth(env: CellEnv, now: number): Promise<LevelReport | undefined> {
   const report = await tryRpc(() => measure(env), 3000);
   lastHealth = { at: now, report };
   return report;
@@ -55,21 +55,27 @@ async function healthReport(env: CellEnv): Promise<LevelReport | undefined> {
 
 export async function health(_req: AppRequest, env: CellEnv): Promise<Response> {
   const v = vars(env);
-  const report = await healthReport(env);
-  const healthy = report !== undefined && report.peers !== undefined;
-  return json({
-    status: healthy ? "healthy" : "degraded",
-    cell_id: v.AIOS_CELL_ID,
-    branch: v.AIOS_BRANCH,
-    type: "cell",
-    hostname: v.AIOS_HOSTNAME,
-    version: VERSION,
-    uptime_seconds: uptimeSeconds(v),
-    consciousness_level: report?.level ?? null,
-    services: CELL_SERVICES,
-    peers: { known: report?.peers?.known ?? 0, alive: report?.peers?.alive ?? 0 },
-    checks: { state: report !== undefined, discovery: report?.peers !== undefined },
-  });
+  const now = Date.now();
+  const report = lastHealth && now - lastHealth.at < HEALTH_TTL_MS ? lastHealth.report : await measureHealth(env, now);
+  const uptime = uptimeSeconds(v, now);
+  if (lastBody?.vars !== v || lastBody.report !== report || lastBody.uptime !== uptime) {
+    const healthy = report !== undefined && report.peers !== undefined;
+    const text = JSON.stringify({
+      status: healthy ? "healthy" : "degraded",
+      cell_id: v.AIOS_CELL_ID,
+      branch: v.AIOS_BRANCH,
+      type: "cell",
+      hostname: v.AIOS_HOSTNAME,
+      version: VERSION,
+      uptime_seconds: uptime,
+      consciousness_level: report?.level ?? null,
+      services: CELL_SERVICES,
+      peers: { known: report?.peers?.known ?? 0, alive: report?.peers?.alive ?? 0 },
+      checks: { state: report !== undefined, discovery: report?.peers !== undefined },
+    });
+    lastBody = { vars: v, report, uptime, text };
+  }
+  return jsonText(lastBody.text);
 }
 
 export function discover(request: AppRequest, env: CellEnv): Response {

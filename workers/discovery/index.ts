@@ -6,11 +6,13 @@ import { discoveryApp, registry, type DiscoveryEnv } from "./routes";
 export { CellIdentity } from "../../durable-objects/cell-identity";
 export { PeerRegistry } from "../../durable-objects/peer-registry";
 
-export default class Discovery extends WorkerEntrypoint<DiscoveryEnv> implements DiscoveryRpc {
-  override fetch(request: Request): Promise<Response> {
-    return discoveryApp.fetch(request, this.env, this.ctx);
-  }
+/** Requests from the socket: a plain handler (see workers/cell/index.ts). */
+export default {
+  fetch: (request, env, ctx) => discoveryApp.fetch(request, env, ctx),
+} satisfies ExportedHandler<DiscoveryEnv>;
 
+/** What the other workers call over their service binding (`entrypoint = "DiscoveryEntrypoint"`). */
+export class DiscoveryEntrypoint extends WorkerEntrypoint<DiscoveryEnv> implements DiscoveryRpc {
   summary(): Promise<PeerSummary> {
     return registry(this.env).summary();
   }

@@ -5,11 +5,13 @@ import { metricsApp, store, type MetricsEnv } from "./routes";
 
 export { MetricsStore } from "../../durable-objects/metrics-store";
 
-export default class Metrics extends WorkerEntrypoint<MetricsEnv> implements MetricsSink {
-  override fetch(request: Request): Promise<Response> {
-    return metricsApp.fetch(request, this.env, this.ctx);
-  }
+/** Requests from the socket: a plain handler (see workers/cell/index.ts). */
+export default {
+  fetch: (request, env, ctx) => metricsApp.fetch(request, env, ctx),
+} satisfies ExportedHandler<MetricsEnv>;
 
+/** What the other workers call over their service binding (`entrypoint = "MetricsEntrypoint"`). */
+export class MetricsEntrypoint extends WorkerEntrypoint<MetricsEnv> implements MetricsSink {
   async record(batch: MetricsBatch): Promise<void> {
     await store(this.env).record(batch);
   }
