@@ -9,7 +9,7 @@ import * as state from "./state-routes";
 import * as status from "./status";
 import * as sync from "./sync-routes";
 
-export const cellApp = createApp<CellEnv>("cell")
+const app = createApp<CellEnv>("cell")
   .get("/", dashboard)
   .get("/health", status.health)
   .get("/discover", status.discover)
@@ -24,7 +24,10 @@ export const cellApp = createApp<CellEnv>("cell")
   .get("/memory/export", memoryIo.exportMemory)
   .post("/memory/import", memoryIo.importMemory)
   .post("/memory/export", memoryIo.onlyMethod("GET"))
-  .get("/memory/import", memoryIo.onlyMethod("POST"))
+  .get("/memory/import", memoryIo.onlyMethod("POST"));
+// Each operation by its exact path, so a memory call costs no router work; /memory/:op catches the rest.
+for (const op of state.GRAPH_OPS) app.post(`/memory/${op}`, state.memoryPostOf(op)).get(`/memory/${op}`, state.memoryGetOf(op));
+export const cellApp = app
   .get("/memory/:op", state.memoryGet)
   .post("/memory/:op", state.memoryPost)
   .post("/message", state.postMessage)

@@ -1,5 +1,5 @@
 /** Token-protected endpoints that read or write the shared state. */
-import type { AppRequest } from "../../lib/app";
+import type { AppRequest, Handler } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { HttpError } from "../../lib/errors";
 import { GraphRequests, type GraphOp, type GraphRequest, type Outcome } from "../../lib/graph-types";
@@ -63,7 +63,8 @@ export async function runGraphOp(env: CellEnv, op: GraphOp, args: unknown): Prom
   }
 }
 
-const OPS = Object.keys(GraphRequests) as GraphOp[];
+export const GRAPH_OPS = Object.keys(GraphRequests) as GraphOp[];
+const OPS = GRAPH_OPS;
 
 function graphOp(name: string | undefined): GraphOp {
   if (!name || !(OPS as string[]).includes(name)) {
@@ -72,27 +73,40 @@ function graphOp(name: string | undefined): GraphOp {
   return name as GraphOp;
 }
 
-export async function memoryPost(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
-  const op = graphOp(request.params["op"]);
-  const body = await readJson(request, GraphRequests[op]);
-  return json(await runGraphOp(env, op, body));
+/** POST /memory/<op> of one known operation (registered by exact path: no router work). */
+export function memoryPostOf(op: GraphOp): Handler<CellEnv> {
+  return async (request, env) => {
+    guard(request, env);
+    const body = await readJson(request, GraphRequests[op]);
+    return json(await runGraphOp(env, op, body));
+  };
 }
 
-/** GET for the read-only operations: query parameters instead of a body. */
-export async function memoryGet(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
-  const op = graphOp(request.params["op"]);
-  if (op !== "read_graph" && op !== "search_nodes" && op !== "open_nodes") {
-    throw new HttpError(405, `${op} changes state; use POST`, { allowed: ["POST"] });
-  }
-  const q = new URL(request.url).searchParams;
-  const args: Record<string, unknown> = { namespace: q.get("namespace") ?? undefined };
-  if (op === "search_nodes")
-    Object.assign(args, { query: q.get("query") ?? q.get("q") ?? undefined, limit: q.get("limit") ?? undefined });
-  if (op === "open_nodes") args["names"] = q.getAll("name");
-  return json(await runGraphOp(env, op, parseWith(GraphRequests[op], args, "query parameters")));
+/** GET /memory/<op> of one read-only operation: query parameters instead of a body. */
+export function memoryGetOf(op: GraphOp): Handler<CellEnv> {
+  return async (request, env) => {
+    guard(request, env);
+    if (op !== "read_graph" && op !== "search_nodes" && op !== "open_nodes") {
+      throw new HttpError(405, `${op} changes state; use POST`, { allowed: ["POST"] });
+    }
+    const q = new URL(request.url).searchParams;
+    const args: Record<string, unknown> = { namespace: q.get("namespace") ?? undefined };
+    if (op === "search_nodes")
+      Object.assign(args, { query: q.get("query") ?? q.get("q") ?? undefined, limit: q.get("limit") ?? undefined });
+    if (op === "open_nodes") args["names"] = q.getAll("name");
+    return json(await runGraphOp(env, op, parseWith(GraphRequests[op], args, "query parameters")));
+  };
 }
+
+/** /memory/:op for any other spelling: the operation is named by the path or refused with 404. */
+export const memoryPost: Handler<CellEnv> = (request, env, ctx, rc) => {
+  guard(request, env);
+  return memoryPostOf(graphOp(request.params["op"]))(request, env, ctx, rc);
+};
+export const memoryGet: Handler<CellEnv> = (request, env, ctx, rc) => {
+  guard(request, env);
+  return memoryGetOf(graphOp(request.params["op"]))(request, env, ctx, rc);
+};
 
 export async function namespaces(request: AppRequest, env: CellEnv): Promise<Response> {
   guard(request, env);
