@@ -15,6 +15,8 @@ export interface Stamp {
 }
 export type Stamper = () => Stamp;
 
+export type ObservationsAdded = { entityName: string; addedObservations: string[] }[];
+
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 
 export class GraphStore {
@@ -128,39 +130,63 @@ export class GraphStore {
     return ok(created);
   }
 
-  addObservations(
-    req: GraphRequest<"add_observations">,
-    stamp: Stamper,
-  ): Outcome<{ entityName: string; addedObservations: string[] }[]> {
-    // One lookup per entry: whether the entity is live, and which of the contents it already holds.
+  addObservations(req: GraphRequest<"add_observations">, stamp: Stamper): Outcome<ObservationsAdded> {
+    const plan = this.planObservations(req);
+    return plan.ok ? ok(this.applyObservations(req.namespace, plan.value, stamp)) : plan;
+  }
+
+  /**
+   * What add_observations will add, read without writing: every entity must be live (else the whole
+   * request is refused), and contents an entity already holds, or that the request repeats, are
+   * skipped. One lookup per entry answers both; the usual entry of one content needs no JSON.
+   */
+  planObservations(req: GraphRequest<"add_observations">): Outcome<ObservationsAdded> {
     const held = new Map<string, Set<string>>();
     for (const o of req.observations) {
-      const row = one<{ deleted: number; held: string }>(
-        this.sql,
-        `SELECT e.deleted AS deleted, (SELECT json_group_array(c.value) FROM json_each(?3) c WHERE EXISTS (
-           SELECT 1 FROM observations o WHERE o.ns = e.ns AND o.entity = e.name AND o.content = c.value AND o.removed = 0)) AS held
-         FROM entities e WHERE e.ns = ?1 AND e.name = ?2`,
-        req.namespace,
-        o.entityName,
-        JSON.stringify(o.contents),
-      );
+      const row =
+        o.contents.length === 1
+          ? one<{ deleted: number; held: number }>(
+              this.sql,
+              `SELECT e.deleted AS deleted, EXISTS (SELECT 1 FROM observations o
+                 WHERE o.ns = e.ns AND o.entity = e.name AND o.content = ?3 AND o.removed = 0) AS held
+               FROM entities e WHERE e.ns = ?1 AND e.name = ?2`,
+              req.namespace,
+              o.entityName,
+              o.contents[0]!,
+            )
+          : one<{ deleted: number; held: string }>(
+              this.sql,
+              `SELECT e.deleted AS deleted, (SELECT json_group_array(c.value) FROM json_each(?3) c WHERE EXISTS (
+                 SELECT 1 FROM observations o WHERE o.ns = e.ns AND o.entity = e.name AND o.content = c.value AND o.removed = 0)) AS held
+               FROM entities e WHERE e.ns = ?1 AND e.name = ?2`,
+              req.namespace,
+              o.entityName,
+              JSON.stringify(o.contents),
+            );
       if (!row || row.deleted) return { ok: false, status: 404, error: `Entity with name ${o.entityName} not found` };
       const set = held.get(o.entityName) ?? new Set<string>();
-      for (const c of JSON.parse(row.held) as string[]) set.add(c);
+      if (typeof row.held === "string") for (const c of JSON.parse(row.held) as string[]) set.add(c);
+      else if (row.held) set.add(o.contents[0]!);
       held.set(o.entityName, set);
     }
-    const results = req.observations.map((o) => {
-      const added: string[] = [];
-      const has = held.get(o.entityName)!;
-      for (const content of o.contents) {
-        if (has.has(content)) continue;
-        has.add(content);
-        this.insertObservation(req.namespace, o.entityName, content, stamp());
-        added.push(content);
-      }
-      return { entityName: o.entityName, addedObservations: added };
-    });
-    return ok(results);
+    return ok(
+      req.observations.map((o) => {
+        const has = held.get(o.entityName)!;
+        const added: string[] = [];
+        for (const content of o.contents) {
+          if (has.has(content)) continue;
+          has.add(content);
+          added.push(content);
+        }
+        return { entityName: o.entityName, addedObservations: added };
+      }),
+    );
+  }
+
+  /** Writes a plan of planObservations: one row per added content. */
+  applyObservations(ns: string, plan: ObservationsAdded, stamp: Stamper): ObservationsAdded {
+    for (const p of plan) for (const content of p.addedObservations) this.insertObservation(ns, p.entityName, content, stamp());
+    return plan;
   }
 
   deleteEntities(req: GraphRequest<"delete_entities">, stamp: Stamper): Outcome<{ deleted: string[] }> {
