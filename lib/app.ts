@@ -69,7 +69,6 @@ function newRequestId(): string {
   idPrefix ??= crypto.randomUUID().replace(/-/g, "").slice(0, 16);
   return `${idPrefix}-${(++idCount).toString(36)}`;
 }
-const NO_PARAMS: Record<string, string> = Object.freeze({});
 
 /** The path of an absolute URL without a query, or undefined when it is not a plain one. */
 function pathOf(url: string): string | undefined {
@@ -91,7 +90,8 @@ export function createApp<E extends BaseEnv>(
 
   // Routes without parameters are also found by exact path, without the router's URL parsing and
   // regular expressions: most requests (health checks, state reads) take such routes. The first
-  // route registered for a method and path wins, as in the router.
+  // route registered for a method and path wins, as in the router. Their requests get no `params`
+  // (they have none): a property added to a Request costs a small request several per cent.
   const exact = new Map<string, Handler<E>>();
 
   const add = (method: string) => (path: string, handler: Handler<E>) => {
@@ -108,7 +108,6 @@ export function createApp<E extends BaseEnv>(
     const path = pathOf(req.url);
     const handler = path === undefined ? undefined : exact.get(`${req.method} ${path}`);
     if (!handler || path === undefined) return (await router.fetch(req, env, ctx, rc)) as Response | undefined;
-    req.params = NO_PARAMS;
     rc.route = path;
     return handler(req, env, ctx, rc);
   };
@@ -152,7 +151,7 @@ export function createApp<E extends BaseEnv>(
       const seconds = (Date.now() - started) / 1000;
       const route = rc.route ?? (typeof req.route === "string" ? req.route : "unmatched");
       metrics.observe(service, route, response.status, seconds);
-      metrics.scheduleFlush(sinkOf(env), (p) => ctx.waitUntil(p));
+      metrics.scheduleFlush(sinkOf(env), ctx);
       if (v.AIOS_LOG_LEVEL === "debug") {
         rc.log.debug("request", { method: request.method, route, status: response.status, ms: Date.now() - started });
       }

@@ -34,27 +34,28 @@ export interface CounterDelta {
 const FLUSH_DELAY_MS = 250;
 
 export function bucketIndex(seconds: number): number {
-  const i = DURATION_BUCKETS.findIndex((b) => seconds <= b);
-  return i === -1 ? DURATION_BUCKETS.length : i;
+  let i = 0;
+  while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
+  return i;
 }
 
+/**
+ * Counts requests per route and status on the hot path of every request: series are found by
+ * route, then by status, in maps whose keys are the route patterns themselves (no key string is
+ * built per request), and flushes go out at most every FLUSH_DELAY_MS.
+ */
 export class MetricsBuffer {
   private series = new Map<string, RequestSeries>();
+  private byRoute = new Map<string, Map<number, RequestSeries>>();
   private flushing: Promise<void> | undefined;
 
   observe(service: string, route: string, status: number, seconds: number): void {
-    const key = `${service}\u0000${route}\u0000${status}`;
-    let s = this.series.get(key);
-    if (!s) {
-      s = {
-        service,
-        route,
-        status: String(status),
-        count: 0,
-        sum: 0,
-        buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
-      };
-      this.series.set(key, s);
+    let statuses = this.byRoute.get(route);
+    if (!statuses) this.byRoute.set(route, (statuses = new Map()));
+    let s = statuses.get(status);
+    if (!s || s.service !== service) {
+      s = this.seriesOf(service, route, String(status));
+      statuses.set(status, s);
     }
     s.count += 1;
     s.sum += seconds;
@@ -62,20 +63,31 @@ export class MetricsBuffer {
   }
 
   /** Drains the buffer into the sink shortly; at most one flush is pending at a time. */
-  scheduleFlush(sink: MetricsSink | undefined, waitUntil: (p: Promise<unknown>) => void): void {
-    if (!sink || this.flushing) return;
+  scheduleFlush(sink: MetricsSink | undefined, ctx: { waitUntil(p: Promise<unknown>): void }): void {
+    if (this.flushing || !sink) return;
     this.flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_DELAY_MS))
       .then(() => this.flush(sink))
       .finally(() => {
         this.flushing = undefined;
       });
-    waitUntil(this.flushing);
+    ctx.waitUntil(this.flushing);
+  }
+
+  private seriesOf(service: string, route: string, status: string): RequestSeries {
+    const key = `${service}\u0000${route}\u0000${status}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { service, route, status, count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) };
+      this.series.set(key, s);
+    }
+    return s;
   }
 
   async flush(sink: MetricsSink): Promise<void> {
     if (this.series.size === 0) return;
     const requests = [...this.series.values()];
     this.series = new Map();
+    this.byRoute = new Map();
     try {
       await sink.record({ requests });
     } catch {
@@ -85,12 +97,7 @@ export class MetricsBuffer {
   }
 
   private merge(r: RequestSeries): void {
-    const key = `${r.service}\u0000${r.route}\u0000${r.status}`;
-    const s = this.series.get(key);
-    if (!s) {
-      this.series.set(key, r);
-      return;
-    }
+    const s = this.seriesOf(r.service, r.route, r.status);
     s.count += r.count;
     s.sum += r.sum;
     r.buckets.forEach((n, i) => (s.buckets[i]! += n));

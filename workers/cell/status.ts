@@ -1,6 +1,6 @@
 /** The cell's public, figures-only endpoints: health, self-description, consciousness, peers. */
 import type { AppRequest } from "../../lib/app";
-import { json, jsonText } from "../../lib/http";
+import { json, jsonBody } from "../../lib/http";
 import { CELL_SERVICES, tryRpc, type CellInfo, type CellMetrics } from "../../lib/rpc";
 import { uptimeSeconds, vars, type WorkerVars } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
@@ -44,8 +44,8 @@ export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
  */
 const HEALTH_TTL_MS = 1000;
 let lastHealth: { at: number; report: LevelReport | undefined } | undefined;
-/** The body last answered, reused while the report and the uptime second are the same ones. */
-let lastBody: { vars: WorkerVars; report: LevelReport | undefined; uptime: number; text: string } | undefined;
+/** The body last answered (a typed Blob: lib/http.ts jsonBody), reused while the report and the uptime second are the same ones. */
+let lastBody: { vars: WorkerVars; report: LevelReport | undefined; uptime: number; body: Blob } | undefined;
 
 async function measureHealth(env: CellEnv, now: number): Promise<LevelReport | undefined> {
   const report = await tryRpc(() => measure(env), 3000);
@@ -73,9 +73,9 @@ export async function health(_req: AppRequest, env: CellEnv): Promise<Response> 
       peers: { known: report?.peers?.known ?? 0, alive: report?.peers?.alive ?? 0 },
       checks: { state: report !== undefined, discovery: report?.peers !== undefined },
     });
-    lastBody = { vars: v, report, uptime, text };
+    lastBody = { vars: v, report, uptime, body: jsonBody(text) };
   }
-  return jsonText(lastBody.text);
+  return new Response(lastBody.body);
 }
 
 export function discover(request: AppRequest, env: CellEnv): Response {
