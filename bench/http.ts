@@ -11,16 +11,14 @@
  * load on the machine hits all of them alike; each figure is the median of the
  * rounds, each ratio the median of the rounds' ratios.
  *
- * Where the time goes (workerd CPU per request, measured with /proc and a V8
- * profile of the cell's isolate): the no-op worker costs 60-80 us. /health
+ * Where the time goes (README "Where the time goes"): the no-op worker costs
+ * 35-80 us of workerd CPU per request, depending on the machine. /health
  * measures the level at most once a second (workers/cell/status.ts), so it
- * costs what the shared HTTP shell (lib/app.ts) and the entrypoint cost; with
- * no shell at all it still measured 0.71-0.79x of the no-op worker. Not from
- * background work (the stack's runtime idles at 4-6 ms of CPU per second) nor
- * from the shell's JavaScript (about 4 us per request in a loop inside the
- * runtime): README "Where the time goes". A write costs 1.2-1.4 ms, about half in the state object's
- * transaction and half in the worker (body, validation, the call, the answer);
- * the plain insert is one statement.
+ * costs what the shared HTTP shell (lib/app.ts) costs on top; each use of a
+ * runtime API there (a response header, a property added to the Request, a
+ * class entrypoint per request) was worth several per cent. A write costs
+ * 1.2-1.4 ms, about half in the state object and half in the worker (body,
+ * validation, the call, the answer); the plain insert is one statement.
  */
 import type autocannon from "autocannon";
 import { Miniflare, NoOpLog } from "miniflare";
