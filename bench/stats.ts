@@ -1,5 +1,5 @@
 /** Small helpers shared by the benchmarks: percentiles, process memory, result files. */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -88,37 +88,52 @@ export function report(name: string, figures: Figure[], root: string): void {
 
 export const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 100) / 100);
 
-/** bench/RESULTS.md: every figure of the latest run of each benchmark, with its machine and date. */
+/**
+ * bench/RESULTS.md: every figure of the latest run of each benchmark, with its machine and date.
+ * Benchmarks run here (bench/out, not committed) replace their sections; the sections of the others
+ * are kept as the file had them, so a fresh checkout that runs one benchmark loses no other figures.
+ */
 export function writeResults(root: string): void {
   const dir = path.join(root, "bench", "out");
+  const file = path.join(root, "bench", "RESULTS.md");
   const runs = readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .map(
       (f) =>
         JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { name: string; machine: string; date: string; figures: Figure[] },
     );
-  const lines = [
-    "# Benchmark results",
-    "",
-    "Written by `npm run bench`; each benchmark's latest run. Ratios are against a reference measured in the same run.",
-    "",
-  ];
-  for (const run of runs.sort((a, b) => a.name.localeCompare(b.name))) {
-    lines.push(
+  const sections = existsSync(file) ? resultSections(readFileSync(file, "utf8")) : new Map<string, string>();
+  for (const run of runs) {
+    const lines = [
       `## ${run.name}`,
       "",
       `${run.machine}; ${run.date}`,
       "",
       "| figure | result | reference | ratio | target | met |",
       "| --- | --- | --- | --- | --- | --- |",
-    );
+    ];
     for (const f of run.figures) {
       const ref = f.reference ? `${f.reference}: ${round(f.referenceValue!)} ${f.unit}` : "";
       lines.push(
         `| ${f.figure} | ${round(f.value)} ${f.unit} | ${ref} | ${f.ratio === undefined ? "" : round(f.ratio)} | ${f.target ?? ""} | ${f.met === undefined ? "" : f.met ? "yes" : "no"} |`,
       );
     }
-    lines.push("");
+    sections.set(run.name, lines.join("\n") + "\n");
   }
-  writeFileSync(path.join(root, "bench", "RESULTS.md"), lines.join("\n"));
+  const head = [
+    "# Benchmark results",
+    "",
+    "Written by `npm run bench`; each benchmark's latest run. Ratios are against a reference measured in the same run.",
+    "",
+  ];
+  const body = [...sections].sort(([a], [b]) => a.localeCompare(b)).map(([, text]) => text);
+  writeFileSync(file, head.join("\n") + "\n" + body.join("\n"));
+}
+
+/** The `## name` sections of a RESULTS.md, each up to the next heading, by name. */
+export function resultSections(text: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  const parts = text.split(/^(?=## )/m).filter((p) => p.startsWith("## "));
+  for (const part of parts) sections.set(part.slice(3, part.indexOf("\n")).trim(), part.trimEnd() + "\n");
+  return sections;
 }
