@@ -84,7 +84,7 @@ export function createApp<E extends BaseEnv>(
   sinkOf: (env: E) => MetricsSink | undefined = (env) => env.METRICS,
 ): App<E> {
   const router: RouterType<AppRequest, [E, ExecutionContext, RequestContext]> = Router();
-  const metrics = new MetricsBuffer();
+  const metrics = new MetricsBuffer(service);
   const patterns: { method: string; regex: RegExp }[] = [];
   const checks: ((request: AppRequest, env: E) => void | Promise<void>)[] = [];
 
@@ -150,7 +150,7 @@ export function createApp<E extends BaseEnv>(
       }
       const seconds = (Date.now() - started) / 1000;
       const route = rc.route ?? (typeof req.route === "string" ? req.route : "unmatched");
-      metrics.observe(service, route, response.status, seconds);
+      metrics.observe(route, response.status, seconds);
       metrics.scheduleFlush(sinkOf(env), ctx);
       if (v.AIOS_LOG_LEVEL === "debug") {
         rc.log.debug("request", { method: request.method, route, status: response.status, ms: Date.now() - started });

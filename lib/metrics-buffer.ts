@@ -40,23 +40,18 @@ export function bucketIndex(seconds: number): number {
 }
 
 /**
- * Counts requests per route and status on the hot path of every request: series are found by
- * route, then by status, in maps whose keys are the route patterns themselves (no key string is
- * built per request), and flushes go out at most every FLUSH_DELAY_MS.
+ * One service's request counts, per route and status, kept on the hot path of every request: a
+ * series is found by route, then by status, in maps keyed by the values themselves (no key string
+ * is built per request). Flushes go out at most every FLUSH_DELAY_MS.
  */
 export class MetricsBuffer {
-  private series = new Map<string, RequestSeries>();
   private byRoute = new Map<string, Map<number, RequestSeries>>();
   private flushing: Promise<void> | undefined;
 
-  observe(service: string, route: string, status: number, seconds: number): void {
-    let statuses = this.byRoute.get(route);
-    if (!statuses) this.byRoute.set(route, (statuses = new Map()));
-    let s = statuses.get(status);
-    if (!s || s.service !== service) {
-      s = this.seriesOf(service, route, String(status));
-      statuses.set(status, s);
-    }
+  constructor(private readonly service: string) {}
+
+  observe(route: string, status: number, seconds: number): void {
+    const s = this.seriesOf(route, status);
     s.count += 1;
     s.sum += seconds;
     s.buckets[bucketIndex(seconds)]! += 1;
@@ -73,33 +68,38 @@ export class MetricsBuffer {
     ctx.waitUntil(this.flushing);
   }
 
-  private seriesOf(service: string, route: string, status: string): RequestSeries {
-    const key = `${service}\u0000${route}\u0000${status}`;
-    let s = this.series.get(key);
-    if (!s) {
-      s = { service, route, status, count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) };
-      this.series.set(key, s);
-    }
-    return s;
-  }
-
   async flush(sink: MetricsSink): Promise<void> {
-    if (this.series.size === 0) return;
-    const requests = [...this.series.values()];
-    this.series = new Map();
+    if (this.byRoute.size === 0) return;
+    const requests = [...this.byRoute.values()].flatMap((statuses) => [...statuses.values()]);
     this.byRoute = new Map();
     try {
       await sink.record({ requests });
     } catch {
       // The metrics store is unreachable: put the deltas back so they are not lost.
-      for (const r of requests) this.merge(r);
+      for (const r of requests) {
+        const s = this.seriesOf(r.route, Number(r.status));
+        s.count += r.count;
+        s.sum += r.sum;
+        r.buckets.forEach((n, i) => (s.buckets[i]! += n));
+      }
     }
   }
 
-  private merge(r: RequestSeries): void {
-    const s = this.seriesOf(r.service, r.route, r.status);
-    s.count += r.count;
-    s.sum += r.sum;
-    r.buckets.forEach((n, i) => (s.buckets[i]! += n));
+  private seriesOf(route: string, status: number): RequestSeries {
+    let statuses = this.byRoute.get(route);
+    if (!statuses) this.byRoute.set(route, (statuses = new Map()));
+    let s = statuses.get(status);
+    if (!s) {
+      s = {
+        service: this.service,
+        route,
+        status: String(status),
+        count: 0,
+        sum: 0,
+        buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+      };
+      statuses.set(status, s);
+    }
+    return s;
   }
 }
