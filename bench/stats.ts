@@ -133,7 +133,9 @@ export function writeResults(root: string): void {
 /** The `## name` sections of a RESULTS.md, each up to the next heading, by name. */
 export function resultSections(text: string): Map<string, string> {
   const sections = new Map<string, string>();
-  const parts = text.split(/^(?=## )/m).filter((p) => p.startsWith("## "));
-  for (const part of parts) sections.set(part.slice(3, part.indexOf("\n")).trim(), part.trimEnd() + "\n");
+  for (const part of text.split(/^(?=## )/m)) {
+    const name = /^## (.+)/.exec(part)?.[1]?.trim();
+    if (name) sections.set(name, part.trimEnd() + "\n");
+  }
   return sections;
 }

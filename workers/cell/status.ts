@@ -44,7 +44,10 @@ export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
  */
 const HEALTH_TTL_MS = 1000;
 let lastHealth: { at: number; report: LevelReport | undefined } | undefined;
-/** The body last answered (a typed Blob: lib/http.ts jsonBody), reused while the report and the uptime second are the same ones. */
+/**
+ * The body last answered, reused while the report and the uptime second are the same ones: a typed
+ * Blob (lib/http.ts jsonBody), so the answer gets its content-type without a header.
+ */
 let lastBody: { vars: WorkerVars; report: LevelReport | undefined; uptime: number; body: Blob } | undefined;
 
 async function measureHealth(env: CellEnv, now: number): Promise<LevelReport | undefined> {
