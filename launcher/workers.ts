@@ -4,7 +4,7 @@
  * bundles each worker's TypeScript with esbuild.
  */
 import { build } from "esbuild";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "smol-toml";
 import type { WorkerOptions } from "miniflare";
@@ -46,7 +46,8 @@ export function readWorkerSpecs(root: string): WorkerSpec[] {
 /**
  * Bundles every worker into `outDir`; returns the script path per service. A bundle whose inputs
  * (every source file esbuild read for it, by size and modification time) are unchanged since it was
- * built is reused, so a start after the first skips the build. Bundles are written to a temporary
+ * built is reused, so a start after the first skips the build; an input modified after the build
+ * began leaves the bundle unstamped, to be built again. Bundles are written to a temporary
  * name and renamed, so stacks starting together from one checkout never read a half-written one.
  */
 export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promise<Map<ServiceName, string>> {
@@ -57,6 +58,7 @@ export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promis
       const outfile = path.join(outDir, `${s.service}.mjs`);
       const manifest = `${outfile}.inputs.json`;
       if (!upToDate(outfile, manifest)) {
+        const started = Date.now();
         const result = await build({
           entryPoints: [s.entry],
           outfile,
@@ -75,7 +77,11 @@ export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promis
         });
         const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(f));
         writeAtomically(outfile, result.outputFiles[0]!.contents);
-        writeAtomically(manifest, JSON.stringify(inputs.map((f) => [f, ...stamp(f)])));
+        // An input saved while esbuild ran may have been read before the save: its stamp would be new
+        // but the bundle old. Such a bundle gets no manifest, so the next start builds again.
+        const stamps = inputs.map((f) => [f, ...stamp(f)] as const);
+        if (stamps.every(([, , mtime]) => mtime < started)) writeAtomically(manifest, JSON.stringify(stamps));
+        else rmSync(manifest, { force: true });
       }
       out.set(s.service, outfile);
     }),
