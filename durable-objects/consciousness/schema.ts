@@ -129,7 +129,28 @@ export const MIGRATIONS = [
   // observations_content (ns, entity, content) WHERE removed = 0 serves every lookup of an entity's live
   // observations (they all say removed = 0); this index only cost every write one more B-tree insert.
   `DROP INDEX observations_entity;`,
+  // Search, version 3: the words of the word index, each once, and every ending of each of at least three
+  // characters, so that the longer words holding a one-word query are one range of a B-tree away (the
+  // words holding "gres" are those with an ending that starts with it: "gresql", "gress"). search_batch
+  // takes one indexed batch at a time; its vocabulary gives the batch's words as the word index split them.
+  `CREATE TABLE search_terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+   CREATE TABLE search_term_endings (ending TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (ending, id)) WITHOUT ROWID;
+   CREATE VIRTUAL TABLE search_batch USING fts5 (
+     name, type, body, content = '', tokenize = 'unicode61 remove_diacritics 0');
+   CREATE VIRTUAL TABLE search_batch_terms USING fts5vocab (search_batch, row);
+   CREATE VIRTUAL TABLE search_words_terms USING fts5vocab (search_words, row);
+   INSERT INTO search_terms (term) SELECT term FROM search_words_terms;
+   DROP TABLE search_words_terms;
+   ${termEndings("0")}`,
 ];
+
+/** Inserts the endings of the words whose id is above `after` (a number or a bound parameter). */
+export function termEndings(after: string): string {
+  return `WITH RECURSIVE ending (text, id) AS (
+     SELECT term, id FROM search_terms WHERE id > ${after} AND length(term) > 3
+     UNION ALL SELECT substr(text, 2), id FROM ending WHERE length(text) > 3)
+   INSERT INTO search_term_endings (ending, id) SELECT text, id FROM ending;`;
+}
 
 /**
  * Trigger statements taking row `id` out of search: out of both indexes if it is

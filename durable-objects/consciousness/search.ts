@@ -26,6 +26,7 @@
  */
 import { SEARCH_COMPACT_IDLE_MS } from "../../lib/graph-types";
 import { all, limit as rows, one } from "../../lib/sql";
+import { termEndings } from "./schema";
 
 export interface Hit {
   name: string;
@@ -41,6 +42,15 @@ const WEIGHTS = "2.0, 1.0, 1.0";
 
 /** One unicode61 token: letters, digits and private-use characters, as FTS5 splits words. */
 const ONE_WORD = /^[\p{L}\p{N}\p{Co}]+$/u;
+/**
+ * A query whose every match lies inside one word of the word index (letters and digits only), and
+ * whose case folding is plain ASCII, as the index's: its longer words come from search_term_endings.
+ */
+const ASCII_WORD = /^[a-z0-9]+$/i;
+/** One batch being indexed, to read its words from (search_batch_terms is its vocabulary). */
+const BATCH = "search_batch";
+/** More longer words than this containing a query: its substring matches come from the trigram index of rows. */
+const MAX_LONGER_WORDS = 64;
 
 const QUEUED = (table: string) =>
   `INSERT INTO ${table} (rowid, name, type, body)
@@ -56,6 +66,12 @@ export function indexPending(sql: SqlStorage): number {
   if (queued === 0) return 0;
   sql.exec(QUEUED(WORDS));
   sql.exec(QUEUED(TRIGRAMS));
+  // The batch's words, as the word index split them, join the list of words (new ones only).
+  sql.exec(QUEUED(BATCH));
+  const known = one<{ n: number | null }>(sql, "SELECT max(id) AS n FROM search_terms")!.n ?? 0;
+  sql.exec("INSERT OR IGNORE INTO search_terms (term) SELECT term FROM search_batch_terms");
+  sql.exec(termEndings("?"), known);
+  sql.exec(`INSERT INTO ${BATCH} (${BATCH}) VALUES ('delete-all')`);
   sql.exec("DELETE FROM search_pending");
   return queued;
 }
@@ -70,13 +86,42 @@ export function searchEntities(sql: SqlStorage, ns: string, query: string, limit
       found.add(h.name);
     }
   };
-  const phrase = `"${query.replace(/"/g, '""')}"`;
+  const phrase = quote(query);
   if (ONE_WORD.test(query)) add(ranked(sql, WORDS, "word", ns, phrase, limit, found));
   if (hits.length < limit) {
     const rest = limit - hits.length;
-    add([...query].length >= 3 ? ranked(sql, TRIGRAMS, "substring", ns, phrase, rest, found) : scan(sql, ns, query, rest, found));
+    const length = [...query].length;
+    const terms = length >= 3 && ASCII_WORD.test(query) ? longerWords(sql, query.toLowerCase()) : undefined;
+    if (length < 3) add(scan(sql, ns, query, rest, found));
+    else if (!terms) add(ranked(sql, TRIGRAMS, "substring", ns, phrase, rest, found));
+    else if (terms.length > 0) add(ranked(sql, WORDS, "substring", ns, terms.map(quote).join(" OR "), rest, found));
   }
   return hits;
+}
+
+const quote = (text: string) => `"${text.replace(/"/g, '""')}"`;
+
+/**
+ * The indexed words longer than `word` (lower-case ASCII) that contain it: those with an ending that
+ * starts with it. Undefined when there are more than MAX_LONGER_WORDS (a short, common piece of words),
+ * which the trigram index of rows answers better.
+ */
+function longerWords(sql: SqlStorage, word: string): string[] | undefined {
+  // A word holding `word` twice has two such endings: the set keeps it once. A full window may
+  // have left words out: those go to the trigram index too.
+  const terms = new Set<string>();
+  let endings = 0;
+  for (const [term] of sql
+    .exec(
+      `SELECT t.term FROM search_term_endings e CROSS JOIN search_terms t ON t.id = e.id
+        WHERE e.ending >= ?1 AND e.ending < ?1 || char(1114111) AND t.term <> ?1 LIMIT ${rows(2 * MAX_LONGER_WORDS)}`,
+      word,
+    )
+    .raw<[string]>()) {
+    terms.add(term);
+    endings++;
+  }
+  return terms.size > MAX_LONGER_WORDS || endings === 2 * MAX_LONGER_WORDS ? undefined : [...terms];
 }
 
 /**
@@ -97,34 +142,26 @@ function ranked(
   const best = new Map<string, number>();
   for (let window = (limit + found.size) * 4; ; window *= 8) {
     best.clear();
-    // One statement: the index's best rows (materialised once), then the live rows of this namespace
-    // they are, looked up by rowid (CROSS JOIN fixes the order: never a scan of the namespace), and
-    // how many rows the index gave (the row whose id is NULL), to know whether to widen the window.
+    // One statement: the index's best rows, each with the name of its live entity in this namespace
+    // (NULL for rows of other namespaces or dead ones), looked up by rowid. Every row the index gave
+    // comes back, so their number tells whether the window was full and must widen.
     let top = 0;
-    for (const r of all<{ id: number | null; score: number; name: string | null }>(
-      sql,
-      `WITH top AS MATERIALIZED (
-         SELECT rowid AS id, bm25(${table}, ${WEIGHTS}) AS score FROM ${table} WHERE ${table} MATCH ?1
-          ORDER BY score LIMIT ${rows(window)})
-       SELECT NULL AS id, count(*) AS score, NULL AS name FROM top
-       UNION ALL
-       SELECT t.id, t.score, e.name FROM top t CROSS JOIN entities e ON e.rowid = t.id >> 1
-        WHERE t.id & 1 = 0 AND e.ns = ?2 AND e.deleted = 0
-       UNION ALL
-       SELECT t.id, t.score, o.entity FROM top t
-         CROSS JOIN observations o ON o.rowid = t.id >> 1
-         CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
-        WHERE t.id & 1 = 1 AND o.ns = ?2 AND o.removed = 0 AND e.deleted = 0`,
-      phrase,
-      ns,
-    )) {
-      if (r.id === null) {
-        top = r.score;
-        continue;
-      }
-      if (found.has(r.name!)) continue;
-      const prev = best.get(r.name!);
-      if (prev === undefined || r.score < prev) best.set(r.name!, r.score);
+    for (const [score, name] of sql
+      .exec(
+        `SELECT t.score, CASE t.id & 1
+           WHEN 0 THEN (SELECT e.name FROM entities e WHERE e.rowid = t.id >> 1 AND e.ns = ?2 AND e.deleted = 0)
+           ELSE (SELECT o.entity FROM observations o CROSS JOIN entities e ON e.ns = o.ns AND e.name = o.entity
+                  WHERE o.rowid = t.id >> 1 AND o.ns = ?2 AND o.removed = 0 AND e.deleted = 0) END
+         FROM (SELECT rowid AS id, bm25(${table}, ${WEIGHTS}) AS score FROM ${table} WHERE ${table} MATCH ?1
+                ORDER BY score LIMIT ${rows(window)}) t`,
+        phrase,
+        ns,
+      )
+      .raw<[number, string | null]>()) {
+      top++;
+      if (name === null || found.has(name)) continue;
+      const prev = best.get(name);
+      if (prev === undefined || score < prev) best.set(name, score);
     }
     if (best.size >= limit || top < window) break;
   }

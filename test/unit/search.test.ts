@@ -229,6 +229,26 @@ describe("search", () => {
     });
   });
 
+  it("a store indexed before the list of words gets that list from its word index", async () => {
+    await withStore((graph, sql, stamp) => {
+      graph.createEntities(
+        { namespace: "old", entities: [{ name: "Legacy", entityType: "note", observations: ["kept from beforehand"] }] },
+        stamp,
+      );
+      indexPending(sql);
+      // Back to the schema before search version 3, with the rows in the word index as it left them.
+      const v3 = MIGRATIONS.findIndex((m) => m.includes("CREATE TABLE search_terms"));
+      for (const t of ["search_batch_terms", "search_batch", "search_term_endings", "search_terms"]) sql.exec(`DROP TABLE ${t}`);
+      sql.exec("UPDATE _schema SET version = ?", v3);
+      migrate(sql, MIGRATIONS);
+      const terms = sql.exec<{ term: string }>("SELECT term FROM search_terms ORDER BY term").toArray();
+      expect(terms.map((t) => t.term)).toEqual(["beforehand", "from", "kept", "legacy", "note"]);
+      expect(searchEntities(sql, "old", "EFOREH", 10)).toEqual([
+        { name: "Legacy", score: expect.any(Number), match: "substring" },
+      ]);
+    });
+  });
+
   it("indexes writes in batches: queued by the write, indexed by the next search or shortly after", async () => {
     await withStore((graph, sql, stamp) => {
       indexPending(sql);
