@@ -68,6 +68,10 @@ export const GraphRequests = {
 
 export type GraphOp = keyof typeof GraphRequests;
 export type GraphRequest<K extends GraphOp> = z.infer<(typeof GraphRequests)[K]>;
+/** The operations that only read: answered with GET as well as POST. */
+export const READ_OPS = ["read_graph", "search_nodes", "open_nodes"] as const satisfies readonly GraphOp[];
+export type ReadOp = (typeof READ_OPS)[number];
+export const isReadOp = (op: GraphOp): op is ReadOp => (READ_OPS as readonly GraphOp[]).includes(op);
 
 export interface Entity {
   name: string;

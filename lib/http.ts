@@ -15,8 +15,13 @@ const JSON_HEADERS = new Headers({ "content-type": JSON_TYPE });
 
 export function json(data: unknown, status = 200, headers?: Record<string, string>): Response {
   const text = JSON.stringify(data);
-  if (!headers) return new Response(text, { status, headers: JSON_HEADERS });
+  if (!headers) return jsonText(text, status);
   return new Response(text, { status, headers: { ...headers, "content-type": JSON_TYPE } });
+}
+
+/** An answer whose JSON text is already made (by a Durable Object, say). */
+export function jsonText(text: string, status = 200): Response {
+  return new Response(text, { status, headers: JSON_HEADERS });
 }
 
 /**

@@ -286,51 +286,40 @@ export class GraphStore {
   }
 
   /** The named live entities with their observations, and every relation touching one of them. */
+  /**
+   * The named entities, in the order asked, and the relations that touch them, as JSON text made by
+   * SQLite in one statement: the REST answer needs nothing more, and no row becomes a JS object.
+   * An entity's observations are in the order added; a content added twice concurrently (two tags)
+   * is shown once, where its first copy was.
+   */
+  subgraphJson(ns: string, names: string[]): string {
+    if (names.length === 0) return '{"entities":[],"relations":[]}';
+    const [entities, relations] = this.sql.exec(SUBGRAPH, ns, JSON.stringify(names)).raw<[string, string]>().next().value!;
+    return `{"entities":${entities},"relations":${relations}}`;
+  }
+
   subgraph(ns: string, names: string[]): Graph {
-    if (names.length === 0) return { entities: [], relations: [] };
-    const list = JSON.stringify(names);
-    // One row per entity, in the order asked, its observations gathered by SQLite in the order added.
-    const rows = all<{ name: string; entity_type: string; observations: string }>(
-      this.sql,
-      `SELECT e.name AS name, e.entity_type AS entity_type,
-         (SELECT json_group_array(o.content ORDER BY o.added_hlc, o.origin, o.oseq) FROM observations o
-           WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0) AS observations
-         FROM json_each(?2) j CROSS JOIN entities e ON e.ns = ?1 AND e.name = j.value
-        WHERE e.deleted = 0 ORDER BY j.key`,
-      ns,
-      list,
-    );
-    const relations = all<{ from_entity: string; to_entity: string; relation_type: string }>(
-      this.sql,
-      `SELECT from_entity, to_entity, relation_type FROM relations WHERE ns = ? AND deleted = 0
-       AND (from_entity IN (SELECT value FROM json_each(?2)) OR to_entity IN (SELECT value FROM json_each(?2)))
-       ORDER BY from_entity, to_entity, relation_type`,
-      ns,
-      list,
-    );
-    return {
-      // A content added twice concurrently (two tags) is shown once.
-      entities: rows.map((e) => ({
-        name: e.name,
-        entityType: e.entity_type,
-        observations: [...new Set(JSON.parse(e.observations) as string[])],
-      })),
-      relations: relations.map(toRelation),
-    };
+    return JSON.parse(this.subgraphJson(ns, names)) as Graph;
   }
 
   openNodes(req: GraphRequest<"open_nodes">): Graph {
-    return this.subgraph(req.namespace, [...new Set(req.names)]);
+    return JSON.parse(this.openNodesJson(req)) as Graph;
+  }
+  openNodesJson(req: GraphRequest<"open_nodes">): string {
+    return this.subgraphJson(req.namespace, [...new Set(req.names)]);
   }
 
   /** The reference server's matches (substring, case-insensitive), best first: search.ts. */
   searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: Hit[] } {
+    return JSON.parse(this.searchNodesJson(req)) as Graph & { ranked: Hit[] };
+  }
+  searchNodesJson(req: GraphRequest<"search_nodes">): string {
     const ranked = searchEntities(this.sql, req.namespace, req.query, req.limit);
-    const graph = this.subgraph(
+    const graph = this.subgraphJson(
       req.namespace,
       ranked.map((r) => r.name),
     );
-    return { ...graph, ranked };
+    return `${graph.slice(0, -1)},"ranked":${JSON.stringify(ranked)}}`;
   }
 
   counts(): { entities: number; observations: number; relations: number } {
@@ -355,3 +344,16 @@ function pushUnique(map: Map<string, string[]>, key: string, value: string): voi
 function toRelation(r: { from_entity: string; to_entity: string; relation_type: string }): Relation {
   return { from: r.from_entity, to: r.to_entity, relationType: r.relation_type };
 }
+
+/** subgraphJson's statement: ?1 the namespace, ?2 the names as a JSON array. */
+const SUBGRAPH = `SELECT
+  (SELECT json_group_array(json_object(
+      'name', e.name, 'entityType', e.entity_type,
+      'observations', json((SELECT json_group_array(c ORDER BY h, g, q) FROM (
+        SELECT o.content AS c, min(o.added_hlc) AS h, min(o.origin) AS g, min(o.oseq) AS q FROM observations o
+         WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0 GROUP BY o.content)))) ORDER BY j.key)
+     FROM json_each(?2) j CROSS JOIN entities e ON e.ns = ?1 AND e.name = j.value WHERE e.deleted = 0),
+  (SELECT json_group_array(json_object('from', from_entity, 'to', to_entity, 'relationType', relation_type)
+      ORDER BY from_entity, to_entity, relation_type)
+     FROM relations WHERE ns = ?1 AND deleted = 0
+      AND (from_entity IN (SELECT value FROM json_each(?2)) OR to_entity IN (SELECT value FROM json_each(?2))))`;

@@ -256,5 +256,14 @@ describe("CRDT merge", () => {
     expect(graphs[1]).toEqual(graphs[2]);
     // Last writer wins on the type; both sides' observations survive (a duplicate shown once).
     expect(graphs[0]!.entities).toEqual([{ name: "x", entityType: "two", observations: ["p", "q", "r"] }]);
+    // open_nodes and search_nodes (their text is made by SQLite) show the same entity on every replica.
+    for (const r of rs) {
+      const [opened, found] = await r.with((db) => [
+        db.graph.openNodes({ namespace: "default", names: ["x"] }),
+        db.graph.searchNodes({ namespace: "default", query: "q", limit: 10 }),
+      ]);
+      expect(opened.entities).toEqual(graphs[0]!.entities);
+      expect(found.entities).toEqual(graphs[0]!.entities);
+    }
   });
 });

@@ -2,8 +2,8 @@
 import type { AppRequest, Handler } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { HttpError } from "../../lib/errors";
-import { GraphRequests, type GraphOp, type GraphRequest, type Outcome } from "../../lib/graph-types";
-import { json, parseWith, readJson } from "../../lib/http";
+import { GraphRequests, isReadOp, type GraphOp, type GraphRequest, type Outcome, type ReadOp } from "../../lib/graph-types";
+import { json, jsonText, parseWith, readJson } from "../../lib/http";
 import {
   ContextSchema,
   LevelReportSchema,
@@ -26,8 +26,8 @@ function unwrap<T>(o: Outcome<T>): T {
   return o.value;
 }
 
-/** Runs one of the nine memory operations; `args` has already been parsed with `GraphRequests[op]`. */
-export async function runGraphOp(env: CellEnv, op: GraphOp, args: unknown): Promise<unknown> {
+/** Runs one of the six memory operations that write; `args` has already been parsed with `GraphRequests[op]`. */
+async function runWriteOp(env: CellEnv, op: Exclude<GraphOp, ReadOp>, args: unknown): Promise<unknown> {
   const s = state(env);
   switch (op) {
     case "create_entities":
@@ -54,13 +54,13 @@ export async function runGraphOp(env: CellEnv, op: GraphOp, args: unknown): Prom
         ...unwrap(await s.deleteRelations(args as GraphRequest<"delete_relations">)),
         message: "Relations deleted successfully",
       };
-    case "read_graph":
-      return s.readGraph(args as GraphRequest<"read_graph">);
-    case "search_nodes":
-      return s.searchNodes(args as GraphRequest<"search_nodes">);
-    case "open_nodes":
-      return s.openNodes(args as GraphRequest<"open_nodes">);
   }
+}
+
+/** The answer to one of the nine memory operations; a read comes from the state object as JSON text. */
+async function answerGraphOp(env: CellEnv, op: GraphOp, args: unknown): Promise<Response> {
+  if (isReadOp(op)) return jsonText(await state(env).readJson(op, args as GraphRequest<ReadOp>));
+  return json(await runWriteOp(env, op, args));
 }
 
 export const GRAPH_OPS = Object.keys(GraphRequests) as GraphOp[];
@@ -78,7 +78,7 @@ export function memoryPostOf(op: GraphOp): Handler<CellEnv> {
   return async (request, env) => {
     guard(request, env);
     const body = await readJson(request, GraphRequests[op]);
-    return json(await runGraphOp(env, op, body));
+    return answerGraphOp(env, op, body);
   };
 }
 
@@ -86,7 +86,7 @@ export function memoryPostOf(op: GraphOp): Handler<CellEnv> {
 export function memoryGetOf(op: GraphOp): Handler<CellEnv> {
   return async (request, env) => {
     guard(request, env);
-    if (op !== "read_graph" && op !== "search_nodes" && op !== "open_nodes") {
+    if (!isReadOp(op)) {
       throw new HttpError(405, `${op} changes state; use POST`, { allowed: ["POST"] });
     }
     const q = new URL(request.url).searchParams;
@@ -94,7 +94,7 @@ export function memoryGetOf(op: GraphOp): Handler<CellEnv> {
     if (op === "search_nodes")
       Object.assign(args, { query: q.get("query") ?? q.get("q") ?? undefined, limit: q.get("limit") ?? undefined });
     if (op === "open_nodes") args["names"] = q.getAll("name");
-    return json(await runGraphOp(env, op, parseWith(GraphRequests[op], args, "query parameters")));
+    return answerGraphOp(env, op, parseWith(GraphRequests[op], args, "query parameters"));
   };
 }
 
