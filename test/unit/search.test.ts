@@ -159,6 +159,27 @@ describe("search", () => {
     ]);
   });
 
+  it("finds the longer words holding a query in the list of words, and in the trigram index when there are many", async () => {
+    await withStore((graph, sql, stamp) => {
+      const ns = "many";
+      const many = Array.from({ length: 70 }, (_, i) => `e${i}`);
+      const entities = many.map((name, i) => ({ name, entityType: "t", observations: [`w${i}qk${i} x${i}tailword`] }));
+      entities.push({ name: "twice", entityType: "t", observations: ["qkzqkz and zyxwv"] });
+      entities.push({ name: "other", entityType: "t", observations: ["AZYXW"] });
+      graph.createEntities({ namespace: ns, entities }, stamp);
+      const names = (q: string) => searchEntities(sql, ns, q, 500).map((h) => h.name).sort();
+      // From the list of words: a word holding the query twice counts once; case does not matter.
+      expect(names("qkz")).toEqual(["twice"]);
+      expect(names("QKZ")).toEqual(["twice"]);
+      expect(names("zyxw")).toEqual(["other", "twice"]);
+      expect(names("w1q")).toEqual(["e1"]);
+      expect(names("qk1")).toEqual(["e1", "e10", "e11", "e12", "e13", "e14", "e15", "e16", "e17", "e18", "e19"]);
+      // 70 longer words hold "tailword" and "ailwor", more than the list answers for: the trigram index does.
+      expect(names("tailword")).toEqual([...many].sort());
+      expect(names("ailwor")).toEqual([...many].sort());
+    });
+  });
+
   it("writes a limit into a statement only as a row count", () => {
     expect(limit(0)).toBe("0");
     expect(limit(80)).toBe("80");
