@@ -5,12 +5,17 @@
  * over entity names, types and observation text. The order is ours, in two
  * tiers:
  *   1. whole-word matches, from a word index (FTS5 unicode61), ranked by bm25;
- *   2. then the remaining substring matches, from a trigram index (FTS5
- *      trigram; a scan for queries shorter than three characters), ranked by
- *      bm25 over trigrams.
- * A query that is one word and has `limit` whole-word matches never touches
- * the trigram index, whose lists are long; that is what keeps search fast as
- * the store grows.
+ *   2. then the remaining substring matches, ranked by bm25 within the tier.
+ *      For a query of ASCII letters and digits (almost every query: "jwt",
+ *      "postgres") they are the rows holding a longer word that contains it:
+ *      the list of indexed words keeps every ending of each word, so those
+ *      words are one B-tree range away ("gres" starts the endings "gresql" and
+ *      "gress"), and the word index gives their rows. Other queries, and the
+ *      rare one held by more than MAX_LONGER_WORDS words, use a trigram index
+ *      of every row (FTS5 trigram); queries shorter than three characters, a
+ *      scan.
+ * A one-word query never touches the trigram index, whose lists are long;
+ * that is what keeps search fast as the store grows.
  *
  * Each index is one FTS5 table holding entities (name, type) and observations
  * (body) of every namespace, so a tier is one index query. Its rowids encode
@@ -18,7 +23,8 @@
  *
  * Indexing is batched. Triggers (schema.ts) queue every row written in
  * `search_pending`, and unindex rows that are removed; `indexPending` moves
- * the queue into both indexes at once. One FTS5 insert of many rows costs a
+ * the queue into both indexes at once, and adds the batch's new words (with
+ * their endings) to the list of words. One FTS5 insert of many rows costs a
  * fraction of one insert per row (each transaction that touches an FTS5 table
  * writes a new segment of it), so writes do not pay for search. Search runs
  * `indexPending` first, so it always sees every write; the state object also
