@@ -167,7 +167,10 @@ describe("search", () => {
       entities.push({ name: "twice", entityType: "t", observations: ["qkzqkz and zyxwv"] });
       entities.push({ name: "other", entityType: "t", observations: ["AZYXW"] });
       graph.createEntities({ namespace: ns, entities }, stamp);
-      const names = (q: string) => searchEntities(sql, ns, q, 500).map((h) => h.name).sort();
+      const names = (q: string) =>
+        searchEntities(sql, ns, q, 500)
+          .map((h) => h.name)
+          .sort();
       // From the list of words: a word holding the query twice counts once; case does not matter.
       expect(names("qkz")).toEqual(["twice"]);
       expect(names("QKZ")).toEqual(["twice"]);
