@@ -285,9 +285,8 @@ export class GraphStore {
     };
   }
 
-  /** The named live entities with their observations, and every relation touching one of them. */
   /**
-   * The named entities, in the order asked, and the relations that touch them, as JSON text made by
+   * The named live entities, in the order asked, and every relation touching one of them, as JSON text made by
    * SQLite in one statement: the REST answer needs nothing more, and no row becomes a JS object.
    * An entity's observations are in the order added; a content added twice concurrently (two tags)
    * is shown once, where its first copy was.
@@ -296,10 +295,6 @@ export class GraphStore {
     if (names.length === 0) return '{"entities":[],"relations":[]}';
     const [entities, relations] = this.sql.exec(SUBGRAPH, ns, JSON.stringify(names)).raw<[string, string]>().next().value!;
     return `{"entities":${entities},"relations":${relations}}`;
-  }
-
-  subgraph(ns: string, names: string[]): Graph {
-    return JSON.parse(this.subgraphJson(ns, names)) as Graph;
   }
 
   openNodes(req: GraphRequest<"open_nodes">): Graph {

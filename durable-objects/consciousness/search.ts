@@ -14,8 +14,9 @@
  *      rare one held by more than MAX_LONGER_WORDS words, use a trigram index
  *      of every row (FTS5 trigram); queries shorter than three characters, a
  *      scan.
- * A one-word query never touches the trigram index, whose lists are long;
- * that is what keeps search fast as the store grows.
+ * The trigram index, whose lists are long, is read only in those cases, and
+ * never by a one-word query with `limit` whole-word matches: that is what
+ * keeps search fast as the store grows.
  *
  * Each index is one FTS5 table holding entities (name, type) and observations
  * (body) of every namespace, so a tier is one index query. Its rowids encode
@@ -96,9 +97,8 @@ export function searchEntities(sql: SqlStorage, ns: string, query: string, limit
   if (ONE_WORD.test(query)) add(ranked(sql, WORDS, "word", ns, phrase, limit, found));
   if (hits.length < limit) {
     const rest = limit - hits.length;
-    const length = [...query].length;
-    const terms = length >= 3 && ASCII_WORD.test(query) ? longerWords(sql, query.toLowerCase()) : undefined;
-    if (length < 3) add(scan(sql, ns, query, rest, found));
+    const terms = ASCII_WORD.test(query) && query.length >= 3 ? longerWords(sql, query.toLowerCase()) : undefined;
+    if ([...query].length < 3) add(scan(sql, ns, query, rest, found));
     else if (!terms) add(ranked(sql, TRIGRAMS, "substring", ns, phrase, rest, found));
     else if (terms.length > 0) add(ranked(sql, WORDS, "substring", ns, terms.map(quote).join(" OR "), rest, found));
   }
