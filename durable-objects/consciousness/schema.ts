@@ -132,11 +132,12 @@ export const MIGRATIONS = [
   // Search, version 3: the words of the word index, each once, and every ending of each of at least three
   // characters, so that the longer words holding a one-word query are one range of a B-tree away (the
   // words holding "gres" are those with an ending that starts with it: "gresql", "gress"). search_batch
-  // takes one indexed batch at a time; its vocabulary gives the batch's words as the word index split them.
+  // takes one indexed batch at a time (its words only: no positions, no sizes); its vocabulary gives the
+  // batch's words as the word index split them.
   `CREATE TABLE search_terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
    CREATE TABLE search_term_endings (ending TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (ending, id)) WITHOUT ROWID;
    CREATE VIRTUAL TABLE search_batch USING fts5 (
-     name, type, body, content = '', tokenize = 'unicode61 remove_diacritics 0');
+     name, type, body, content = '', detail = none, columnsize = 0, tokenize = 'unicode61 remove_diacritics 0');
    CREATE VIRTUAL TABLE search_batch_terms USING fts5vocab (search_batch, row);
    CREATE VIRTUAL TABLE search_words_terms USING fts5vocab (search_words, row);
    INSERT INTO search_terms (term) SELECT term FROM search_words_terms;
