@@ -341,7 +341,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
    * here, read there: an eighth of a search's CPU, measured with callgrind on workerd). Searches and
    * open_nodes get their text from SQLite itself (graph.ts subgraphJson).
    */
-  readJson(op: ReadOp, req: GraphRequest<ReadOp>): string {
+  readOpJson(op: ReadOp, req: GraphRequest<ReadOp>): string {
     if (op === "search_nodes") return this.graph.searchNodesJson(req as GraphRequest<"search_nodes">);
     if (op === "open_nodes") return this.graph.openNodesJson(req as GraphRequest<"open_nodes">);
     return JSON.stringify(this.graph.readGraph(req.namespace));

@@ -59,7 +59,7 @@ async function runWriteOp(env: CellEnv, op: Exclude<GraphOp, ReadOp>, args: unkn
 
 /** The answer to one of the nine memory operations; a read comes from the state object as JSON text. */
 async function answerGraphOp(env: CellEnv, op: GraphOp, args: unknown): Promise<Response> {
-  if (isReadOp(op)) return jsonText(await state(env).readJson(op, args as GraphRequest<ReadOp>));
+  if (isReadOp(op)) return jsonText(await state(env).readOpJson(op, args as GraphRequest<ReadOp>));
   return json(await runWriteOp(env, op, args));
 }
 
