@@ -332,9 +332,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   searchNodes(req: GraphRequest<"search_nodes">): Graph & { ranked: Hit[] } {
     return this.graph.searchNodes(req);
   }
-  openNodes(req: GraphRequest<"open_nodes">): Graph {
-    return this.graph.openNodes(req);
-  }
   /**
    * A read operation's answer as JSON text, for the REST API: a string crosses to the worker as one
    * copy, where the objects it stands for cost the structured clone of every entity twice (written

@@ -286,20 +286,19 @@ export class GraphStore {
   }
 
   /**
-   * The named live entities, in the order asked, and every relation touching one of them, as JSON text made by
-   * SQLite in one statement: the REST answer needs nothing more, and no row becomes a JS object.
-   * An entity's observations are in the order added; a content added twice concurrently (two tags)
-   * is shown once, where its first copy was.
+   * The named live entities, in the order asked, and every relation touching one of them, as JSON
+   * text made by SQLite in one statement: the REST answer needs nothing more, and no row becomes a
+   * JS object. An entity's observations are in the order added; a content added twice concurrently
+   * (two tags) is shown once, where its first copy was. `more` is added to the object's members.
    */
-  subgraphJson(ns: string, names: string[]): string {
-    if (names.length === 0) return '{"entities":[],"relations":[]}';
-    const [entities, relations] = this.sql.exec(SUBGRAPH, ns, JSON.stringify(names)).raw<[string, string]>().next().value!;
-    return `{"entities":${entities},"relations":${relations}}`;
+  subgraphJson(ns: string, names: string[], more = ""): string {
+    const [entities, relations] =
+      names.length === 0
+        ? ["[]", "[]"]
+        : this.sql.exec(SUBGRAPH, ns, JSON.stringify(names)).raw<[string, string]>().next().value!;
+    return `{"entities":${entities},"relations":${relations}${more}}`;
   }
 
-  openNodes(req: GraphRequest<"open_nodes">): Graph {
-    return JSON.parse(this.openNodesJson(req)) as Graph;
-  }
   openNodesJson(req: GraphRequest<"open_nodes">): string {
     return this.subgraphJson(req.namespace, [...new Set(req.names)]);
   }
@@ -310,11 +309,11 @@ export class GraphStore {
   }
   searchNodesJson(req: GraphRequest<"search_nodes">): string {
     const ranked = searchEntities(this.sql, req.namespace, req.query, req.limit);
-    const graph = this.subgraphJson(
+    return this.subgraphJson(
       req.namespace,
       ranked.map((r) => r.name),
+      `,"ranked":${JSON.stringify(ranked)}`,
     );
-    return `${graph.slice(0, -1)},"ranked":${JSON.stringify(ranked)}}`;
   }
 
   counts(): { entities: number; observations: number; relations: number } {

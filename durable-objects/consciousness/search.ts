@@ -97,10 +97,12 @@ export function searchEntities(sql: SqlStorage, ns: string, query: string, limit
   if (ONE_WORD.test(query)) add(ranked(sql, WORDS, "word", ns, phrase, limit, found));
   if (hits.length < limit) {
     const rest = limit - hits.length;
-    const terms = ASCII_WORD.test(query) && query.length >= 3 ? longerWords(sql, query.toLowerCase()) : undefined;
     if ([...query].length < 3) add(scan(sql, ns, query, rest, found));
-    else if (!terms) add(ranked(sql, TRIGRAMS, "substring", ns, phrase, rest, found));
-    else if (terms.length > 0) add(ranked(sql, WORDS, "substring", ns, terms.map(quote).join(" OR "), rest, found));
+    else {
+      const terms = ASCII_WORD.test(query) ? longerWords(sql, query.toLowerCase()) : undefined;
+      if (!terms) add(ranked(sql, TRIGRAMS, "substring", ns, phrase, rest, found));
+      else if (terms.length > 0) add(ranked(sql, WORDS, "substring", ns, terms.map(quote).join(" OR "), rest, found));
+    }
   }
   return hits;
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { RecordStore } from "../../durable-objects/consciousness/records";
 import { Replication } from "../../durable-objects/consciousness/replication";
+import type { Graph } from "../../lib/graph-types";
 import { Hlc } from "../../lib/hlc";
 import { all } from "../../lib/sql";
 import type { SyncRow } from "../../lib/sync-types";
@@ -259,7 +260,7 @@ describe("CRDT merge", () => {
     // open_nodes and search_nodes (their text is made by SQLite) show the same entity on every replica.
     for (const r of rs) {
       const [opened, found] = await r.with((db) => [
-        db.graph.openNodes({ namespace: "default", names: ["x"] }),
+        JSON.parse(db.graph.openNodesJson({ namespace: "default", names: ["x"] })) as Graph,
         db.graph.searchNodes({ namespace: "default", query: "q", limit: 10 }),
       ]);
       expect(opened.entities).toEqual(graphs[0]!.entities);

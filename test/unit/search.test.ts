@@ -72,7 +72,7 @@ function apply(graph: GraphStore, ns: string, w: Write, stamp: () => Stamp): voi
     graph.addObservations({ namespace: ns, observations: [{ entityName: w.name, contents: [w.obs] }] }, stamp);
   if (w.kind === "delEntity") graph.deleteEntities({ namespace: ns, entityNames: [w.name] }, stamp);
   if (w.kind === "delObs") {
-    const e = graph.openNodes({ namespace: ns, names: [w.name] }).entities[0];
+    const e = graph.readGraph(ns).entities.find((x) => x.name === w.name);
     if (e && e.observations.length > 0) {
       const victim = e.observations[w.pick % e.observations.length]!;
       graph.deleteObservations({ namespace: ns, deletions: [{ entityName: w.name, observations: [victim] }] }, stamp);
