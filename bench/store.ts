@@ -28,12 +28,12 @@ const CONCURRENCY = 8;
 const WARMUP_SEARCHES = 4000;
 const REFERENCE_WARMUP_SEARCHES = 10;
 /** Warm-up query numbers whose words are none of the measured ones. */
-const warmupQueries = (() => {
+function warmupQueries(): number[] {
   const measured = new Set(Array.from({ length: SEARCHES }, (_, i) => searchQuery(i)));
   const picked: number[] = [];
   for (let i = 1_000_000; picked.length < WARMUP_SEARCHES; i++) if (!measured.has(searchQuery(i))) picked.push(i);
   return picked;
-})();
+}
 /**
  * Searches are measured on a settled store, as most searches meet one: once writes stop, the state
  * object merges the segments they added to the search indexes (durable-objects/consciousness/search.ts),
@@ -72,8 +72,8 @@ export async function benchStore(root: string): Promise<Figure[]> {
     )();
     const search = (namespace: string) => (i: number) => post("search_nodes", { namespace, query: searchQuery(i), limit: 20 });
     const refSearch = (i: number) => ref.call("search_nodes", { query: searchQuery(i) });
-    const warm = (task: (i: number) => Promise<unknown>, count = WARMUP_SEARCHES) =>
-      pool(count, 1, (i) => task(warmupQueries[i]!));
+    const warmups = warmupQueries();
+    const warm = (task: (i: number) => Promise<unknown>, count = WARMUP_SEARCHES) => pool(count, 1, (i) => task(warmups[i]!));
     await settle();
     await warm(search("small"));
     const oursSearch = await pool(SEARCHES, 1, search("small"));
