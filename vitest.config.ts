@@ -16,14 +16,23 @@ const UNIT_VARS = {
   AIOS_HOSTNAME: "unit-host",
 };
 
-// The pool runs the cell under its own worker name; the helpers' bindings to "aios-cell" follow it.
+// The pool runs the cell under its own worker name; the other workers' bindings to "aios-cell"
+// (services and Durable Objects) follow it.
 const RUNNER = "vitest-pool-workers-runner-unit";
 function pointAtRunner(options: WorkerOptions): WorkerOptions {
   const services = Object.entries(options.serviceBindings ?? {}).map(([k, v]) => [
     k,
     typeof v === "object" && v !== null && "name" in v && v.name === "aios-cell" ? { ...v, name: RUNNER } : v,
   ]);
-  return { ...options, serviceBindings: Object.fromEntries(services) as WorkerOptions["serviceBindings"] };
+  const objects = Object.entries(options.durableObjects ?? {}).map(([k, v]) => [
+    k,
+    typeof v === "object" && v !== null && "scriptName" in v && v.scriptName === "aios-cell" ? { ...v, scriptName: RUNNER } : v,
+  ]);
+  return {
+    ...options,
+    serviceBindings: Object.fromEntries(services) as WorkerOptions["serviceBindings"],
+    durableObjects: Object.fromEntries(objects) as WorkerOptions["durableObjects"],
+  };
 }
 
 export default defineConfig(async () => {

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { CellIdentity } from "./cell-identity";
+import type { McpSessions } from "./mcp-sessions";
 import type { Entity, Graph, GraphRequest, Outcome, ReadOp, Relation } from "../lib/graph-types";
 import { Hlc, decodeHlc, encodeHlc } from "../lib/hlc";
 import { identityOf } from "../lib/intercell";
@@ -29,7 +30,11 @@ export interface StateEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
   DISCOVERY?: DiscoveryBinding;
   METRICS?: MetricsBinding;
+  MCP_SESSIONS?: DurableObjectNamespace<McpSessions>;
 }
+
+/** The name of the one state object of a cell (it holds every namespace). */
+export const STATE_OBJECT = "consciousness";
 
 /** Tombstones are collected once every known peer holds them, and not before this age. */
 const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
@@ -72,6 +77,9 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private unrecordedWrites = 0;
   /** Writes since the clock was last stored (it is stored with the batch; see the constructor). */
   private clockUnstored = false;
+  /** Whether an MCP client may listen for changes (true until the sessions object says nobody does). */
+  private watched = true;
+  private watchGeneration = 0;
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env);
@@ -260,10 +268,35 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         this.clockUnstored = false;
         this.unrecordedWrites = 0;
         this.compaction.afterBatch();
+        this.notifyWatchers();
       } catch (e) {
         console.error(JSON.stringify({ level: "error", msg: "the write batch failed", error: String(e) }));
       }
     }, BATCH_DELAY_MS);
+  }
+
+  /** An MCP client subscribed to the graph: tell the sessions object about the next change. */
+  watch(): void {
+    this.watched = true;
+    this.watchGeneration++;
+  }
+
+  /** After a batch of changes (ours or a peer's): MCP subscribers hear of it, if any listen. */
+  private notifyWatchers(): void {
+    const ns = this.env.MCP_SESSIONS;
+    if (!ns || !this.watched) return;
+    const generation = this.watchGeneration;
+    this.ctx.waitUntil(
+      ns
+        .get(ns.idFromName("mcp"))
+        .changed()
+        .then(
+          (listening) => {
+            if (!listening && generation === this.watchGeneration) this.watched = false;
+          },
+          () => undefined,
+        ),
+    );
   }
 
   /** Stores the clock and our sequence number (after a batch of writes, or with remote rows). */

@@ -3,6 +3,7 @@
  * that maps errors to JSON, JSON 404/405, and request metrics by route pattern.
  */
 import { Router, type IRequest, type RouterType } from "itty-router";
+import { isSigned, requireToken } from "./auth";
 import { errorResponse, HttpError } from "./errors";
 import { discardBody } from "./http";
 import { createLogger, type Logger, type LogLevel } from "./log";
@@ -21,6 +22,13 @@ export class RequestContext {
   private id: string | undefined;
   /** The pattern of the route taken, once known. */
   route: string | undefined;
+  /** The cell that signed the request, on routes whose access is `peer`, `admission` or (when signed) `peer-or-token`. */
+  peer: PeerCall | undefined;
+  /** The signing cell on a route that only signed requests reach (`peer`, `admission`). */
+  get signed(): PeerCall {
+    if (!this.peer) throw new Error(`route ${this.route ?? "?"} reads a signature its access does not require`);
+    return this.peer;
+  }
   constructor(
     /** The id the caller chose (a valid `x-request-id`), if any. */
     readonly chosenId: string | undefined,
@@ -44,15 +52,58 @@ export interface BaseEnv {
   METRICS?: MetricsSink;
 }
 
+/**
+ * Who may call a route, declared in the route table and enforced in one place (`fetch` below):
+ * - `public`: anyone; figures about the network, never content.
+ * - `token`: the API token (`Authorization: Bearer <AIOS_API_TOKEN>`).
+ * - `peer`: a request signed by an admitted cell; its id and body reach the handler as `rc.peer`.
+ * - `peer-or-token`: either of the two (a signed request is checked as a peer's, never as a token's).
+ * - `admission`: a signed first contact from a cell whose key is not pinned yet, admitted only with
+ *   proof of the cluster secret; like `peer`, the handler gets the cell and its body as `rc.peer`.
+ * - `local`: the bridge's callers: loopback host names and no browser origin but VS Code's.
+ * Calls inside one stack are not routes: they are typed RPC methods on the workers' entrypoints,
+ * which no socket reaches.
+ */
+export type Access = "public" | "token" | "peer" | "peer-or-token" | "admission" | "local";
+
+/** A request verified as another cell's: who signed it, and the body it signed. */
+export interface PeerCall {
+  cell: string;
+  body: string;
+}
+
+/** How one worker checks its callers; a route whose access needs a check the worker lacks is refused. */
+export interface Guards<E> {
+  /** The API token to compare with; undefined when none is configured. */
+  token?: (env: E) => string | undefined;
+  /** Verifies a signed request from another cell; throws an HttpError when it is refused. */
+  peer?: (request: Request, env: E) => Promise<PeerCall>;
+  /** Admits a signed first contact with proof of the cluster secret; throws an HttpError when it is refused. */
+  admission?: (request: Request, env: E) => Promise<PeerCall>;
+  /** Refuses (throws) a request that is not from this machine's editor. */
+  local?: (request: Request) => void;
+}
+
 export type Handler<E> = (request: AppRequest, env: E, ctx: ExecutionContext, rc: RequestContext) => Response | Promise<Response>;
 
+type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+export interface Route<E> {
+  method: Method;
+  path: string;
+  access: Access;
+  handler: Handler<E>;
+}
+
 export interface App<E> {
-  /** Runs before routing; throw an HttpError to refuse the request. */
-  before(check: (request: AppRequest, env: E) => void | Promise<void>): App<E>;
-  get(path: string, handler: Handler<E>): App<E>;
-  post(path: string, handler: Handler<E>): App<E>;
-  put(path: string, handler: Handler<E>): App<E>;
-  delete(path: string, handler: Handler<E>): App<E>;
+  /** Runs before routing, for every request (bookkeeping such as counting a boot); not a guard. */
+  before(hook: (request: AppRequest, env: E) => void | Promise<void>): App<E>;
+  get(path: string, access: Access, handler: Handler<E>): App<E>;
+  post(path: string, access: Access, handler: Handler<E>): App<E>;
+  put(path: string, access: Access, handler: Handler<E>): App<E>;
+  delete(path: string, access: Access, handler: Handler<E>): App<E>;
+  /** Every route of the table, in the order written. */
+  routes(): readonly Route<E>[];
   fetch(request: Request, env: E, ctx: ExecutionContext): Promise<Response>;
 }
 
@@ -70,59 +121,111 @@ function newRequestId(): string {
   return `${idPrefix}-${(++idCount).toString(36)}`;
 }
 
-/** The path of an absolute URL without a query, or undefined when it is not a plain one. */
+/** The path of an absolute URL without a query or a trailing slash, or undefined when it is not a plain one. */
 function pathOf(url: string): string | undefined {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return undefined;
   const end = url.indexOf("?", start);
   const path = end < 0 ? url.slice(start) : url.slice(start, end);
-  return path.includes("#") ? undefined : path;
+  if (path.includes("#") || path.includes("%")) return undefined;
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
-export function createApp<E extends BaseEnv>(
-  service: string,
-  sinkOf: (env: E) => MetricsSink | undefined = (env) => env.METRICS,
-): App<E> {
-  const router: RouterType<AppRequest, [E, ExecutionContext, RequestContext]> = Router();
+const isPattern = (path: string) => /[:*]/.test(path);
+
+export interface AppOptions<E> {
+  /** Where request metrics go [env.METRICS]. */
+  sink?: (env: E) => MetricsSink | undefined;
+  guards?: Guards<E>;
+}
+
+/** Checks the caller against the route's access; returns the verified peer for peer routes. */
+async function authorize<E>(access: Access, guards: Guards<E>, request: Request, env: E): Promise<PeerCall | undefined> {
+  switch (access) {
+    case "public":
+      return undefined;
+    case "local":
+      if (!guards.local) throw new HttpError(403, "this endpoint is not served here");
+      guards.local(request);
+      return undefined;
+    case "token":
+      requireToken(request, guards.token?.(env));
+      return undefined;
+    case "peer-or-token":
+      if (!isSigned(request)) {
+        requireToken(request, guards.token?.(env));
+        return undefined;
+      }
+      return verifyPeer(guards, request, env);
+    case "admission":
+      if (!isSigned(request)) throw new HttpError(401, "a first contact must be signed and prove the cluster secret");
+      if (!guards.admission) throw new HttpError(403, "this endpoint is not served here");
+      return guards.admission(request, env);
+    case "peer":
+      if (!isSigned(request)) throw new HttpError(401, "this endpoint answers only requests signed by an admitted cell");
+      return verifyPeer(guards, request, env);
+  }
+}
+
+function verifyPeer<E>(guards: Guards<E>, request: Request, env: E): Promise<PeerCall> {
+  if (!guards.peer) throw new HttpError(503, "this worker cannot verify other cells (no identity binding)");
+  return guards.peer(request, env);
+}
+
+/**
+ * One route table per worker. A route without parameters is found by its exact path (no router
+ * work: most requests take such routes), any other by itty-router; an exact path wins over a
+ * pattern that also matches it, so no route depends on the order it was written in. Two routes
+ * for one method and path are a mistake, refused when the table is built.
+ */
+export function createApp<E extends BaseEnv>(service: string, options: AppOptions<E> = {}): App<E> {
+  const sinkOf = options.sink ?? ((env: E) => env.METRICS);
+  const guards = options.guards ?? {};
+  const router: RouterType<AppRequest, []> = Router();
   const metrics = new MetricsBuffer(service);
-  const patterns: { method: string; regex: RegExp }[] = [];
-  const checks: ((request: AppRequest, env: E) => void | Promise<void>)[] = [];
+  const table: Route<E>[] = [];
+  const exact = new Map<string, Route<E>>();
+  const patterns: { route: Route<E>; regex: RegExp }[] = [];
+  const hooks: ((request: AppRequest, env: E) => void | Promise<void>)[] = [];
 
-  // Routes without parameters are also found by exact path, without the router's URL parsing and
-  // regular expressions: most requests (health checks, state reads) take such routes. The first
-  // route registered for a method and path wins, as in the router. Their requests get no `params`
-  // (they have none): a property added to a Request costs a small request several per cent.
-  const exact = new Map<string, Handler<E>>();
-
-  const add = (method: string) => (path: string, handler: Handler<E>) => {
-    const shadowed = patterns.some((p) => p.method === method && p.regex.test(path));
-    (router as unknown as Record<string, (p: string, h: Handler<E>) => void>)[method.toLowerCase()]!(path, handler);
-    const route = router.routes[router.routes.length - 1]!;
-    patterns.push({ method, regex: route[1] });
-    if (!shadowed && !/[:*]/.test(path)) exact.set(`${method} ${path}`, handler);
+  const add = (method: Method) => (path: string, access: Access, handler: Handler<E>) => {
+    const route: Route<E> = { method, path, access, handler };
+    if (table.some((r) => r.method === method && r.path === path))
+      throw new Error(`${service}: ${method} ${path} is routed twice`);
+    table.push(route);
+    if (!isPattern(path)) exact.set(`${method} ${path}`, route);
+    else {
+      (router as unknown as Record<string, (p: string, h: () => Route<E>) => void>)[method.toLowerCase()]!(path, () => route);
+      patterns.push({ route, regex: router.routes[router.routes.length - 1]![1] });
+    }
     return app;
   };
 
-  /** The route's response (undefined when no route matches) and its pattern. */
-  const dispatch = async (req: AppRequest, env: E, ctx: ExecutionContext, rc: RequestContext): Promise<Response | undefined> => {
+  /** The route that takes the request (its params set on the request when it has a pattern), if any. */
+  const match = async (req: AppRequest): Promise<Route<E> | undefined> => {
     const path = pathOf(req.url);
-    const handler = path === undefined ? undefined : exact.get(`${req.method} ${path}`);
-    if (!handler || path === undefined) return (await router.fetch(req, env, ctx, rc)) as Response | undefined;
-    rc.route = path;
-    return handler(req, env, ctx, rc);
+    const found = path === undefined ? undefined : exact.get(`${req.method} ${path}`);
+    if (found) return found;
+    return (await router.fetch(req)) as Route<E> | undefined;
   };
 
-  const allowed = (pathname: string) => [...new Set(patterns.filter((p) => p.regex.test(pathname)).map((p) => p.method))];
+  const allowed = (pathname: string) => {
+    const trimmed = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;
+    const methods = table.filter((r) => (isPattern(r.path) ? false : r.path === trimmed)).map((r) => r.method);
+    for (const p of patterns) if (p.regex.test(pathname)) methods.push(p.route.method);
+    return [...new Set(methods)];
+  };
 
   const app: App<E> = {
-    before(check) {
-      checks.push(check);
+    before(hook) {
+      hooks.push(hook);
       return app;
     },
     get: add("GET"),
     post: add("POST"),
     put: add("PUT"),
     delete: add("DELETE"),
+    routes: () => table,
     async fetch(request, env, ctx) {
       const started = Date.now();
       const v = vars(env);
@@ -132,12 +235,17 @@ export function createApp<E extends BaseEnv>(
       const req = request as AppRequest;
       let response: Response;
       try {
-        for (const check of checks) await check(req, env);
-        const routed = await dispatch(req, env, ctx, rc);
-        response = routed ?? noRoute(new URL(request.url).pathname, request.method, allowed);
+        for (const hook of hooks) await hook(req, env);
+        const route = await match(req);
+        if (!route) response = noRoute(new URL(request.url).pathname, request.method, allowed);
+        else {
+          rc.route = route.path;
+          rc.peer = await authorize(route.access, guards, request, env);
+          response = await route.handler(req, env, ctx, rc);
+        }
       } catch (err) {
         if (!(err instanceof HttpError) || err.status >= 500) {
-          rc.log.error("request failed", { method: request.method, route: rc.route ?? req.route, error: describe(err) });
+          rc.log.error("request failed", { method: request.method, route: rc.route, error: describe(err) });
         }
         response = errorResponse(err);
       }
@@ -149,7 +257,7 @@ export function createApp<E extends BaseEnv>(
         response = withHeader(response, "x-request-id", rc.requestId);
       }
       const seconds = (Date.now() - started) / 1000;
-      const route = rc.route ?? (typeof req.route === "string" ? req.route : "unmatched");
+      const route = rc.route ?? "unmatched";
       metrics.observe(route, response.status, seconds);
       metrics.scheduleFlush(sinkOf(env), ctx);
       if (v.AIOS_LOG_LEVEL === "debug") {

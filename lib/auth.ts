@@ -1,16 +1,5 @@
-/** Bearer-token checks for non-public endpoints. */
+/** Bearer-token checks for non-public endpoints, and telling signed requests apart. */
 import { HttpError, unauthorized } from "./errors";
-
-const trusted = new WeakSet<Request>();
-
-/** Marks a request as coming from the local bridge over a service binding (never reachable from a socket). */
-export function markTrusted(request: Request): void {
-  trusted.add(request);
-}
-
-export function isTrusted(request: Request): boolean {
-  return trusted.has(request);
-}
 
 /**
  * Constant-time comparison of a given secret with the known one: every character of `known` is
@@ -29,12 +18,19 @@ export function bearer(request: Request): string | undefined {
   return m?.[1];
 }
 
-/** Passes trusted local calls and requests with the right bearer token; refuses the rest with 401. */
+/** Passes requests with the right bearer token; refuses the rest with 401. */
 export function requireToken(request: Request, token: string | undefined): void {
-  if (isTrusted(request)) return;
   const given = bearer(request);
   if (!token)
-    throw new HttpError(401, "this cell has no AIOS_API_TOKEN configured; only the local bridge may call this endpoint");
+    throw new HttpError(
+      401,
+      "this cell has no AIOS_API_TOKEN configured; only the local bridge (over its typed calls) reaches this",
+    );
   if (!given) throw unauthorized("missing Authorization: Bearer <AIOS_API_TOKEN>");
   if (!safeEqual(given, token)) throw unauthorized("invalid API token");
+}
+
+/** A request that carries an HTTP message signature (RFC 9421), which another cell made. */
+export function isSigned(request: Request): boolean {
+  return request.headers.has("signature") || request.headers.has("signature-input");
 }

@@ -67,7 +67,3 @@ export async function verifyCell(
   if (!v.ok) throw new HttpError(v.status, `signature refused: ${v.reason}`);
   return { cell: v.cellId, body: new TextDecoder().decode(v.body) };
 }
-
-export function isSigned(request: Request): boolean {
-  return request.headers.has("signature") || request.headers.has("signature-input");
-}

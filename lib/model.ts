@@ -5,10 +5,9 @@
  * The API key is sent as a header and never appears in any result or message.
  */
 import { redact, type Analysis } from "./analysis";
+import { isAction, type Action } from "./code-assist-types";
 
-export const ACTIONS = ["analyze", "explain", "review", "refactor", "generate", "document", "test"] as const;
-export type Action = (typeof ACTIONS)[number];
-export const isAction = (x: unknown): x is Action => typeof x === "string" && (ACTIONS as readonly string[]).includes(x);
+export { ACTIONS, isAction, type Action } from "./code-assist-types";
 
 export interface ModelConfig {
   url: string;

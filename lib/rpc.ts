@@ -2,7 +2,11 @@
  * The typed RPC surface between the workers (service bindings). Workers
  * implement these; callers only see the interfaces, never each other's code.
  */
+import type { CodeAssistInput } from "./code-assist-types";
+import { HttpError } from "./errors";
+import type { GraphOp, GraphRequest } from "./graph-types";
 import type { CounterDelta, MetricsSink } from "./metrics-buffer";
+import type { CellContext, ContextInput, LevelReport, MessageInput, MessageQuery } from "./state-types";
 
 /** What a cell offers, as /health, /discover and discovery's hello list it. */
 export const CELL_SERVICES = [
@@ -75,13 +79,56 @@ export interface CellMetrics {
   peers: PeerGauge[] | null;
 }
 
+/**
+ * The outcome of a typed call that may be refused: a refusal crosses the RPC boundary as a value
+ * carrying the HTTP status the same request would get over REST, and a message for the caller.
+ */
+export type Answer<T> = { ok: true; value: T } | { ok: false; status: number; error: string };
+
+/** Runs `work`, turning an HttpError (or any failure) into a refused Answer. */
+export async function answer<T>(work: () => Promise<T>): Promise<Answer<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (e) {
+    if (e instanceof HttpError) return { ok: false, status: e.status, error: e.message };
+    return { ok: false, status: 500, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+export type JsonObject = Record<string, unknown>;
+
+/** Every cell's live editing context, this cell's first. */
+export interface ContextsView {
+  cell_id: string;
+  context: CellContext | null;
+  contexts: CellContext[];
+}
+
+/**
+ * What the cell offers the other workers of its stack. Arguments arrive validated (the caller
+ * parsed them with the shared schemas where they entered the stack); only this stack's workers
+ * hold the binding, so these calls need no token.
+ */
 export interface CellRpc {
   /** Identity and the current consciousness level, for discovery, bridge and metrics. */
   info(): Promise<CellInfo>;
   /** The cell's gauges for a metrics scrape (level, primitives, graph sizes, per-peer sync state) and discovery's peers. */
   metricsSnapshot(): Promise<CellMetrics>;
-  /** Handles a request as the trusted local caller (the bridge): no token needed. */
-  trustedFetch(request: Request): Promise<Response>;
+  /** One of the nine memory operations; the answer is the JSON text REST gives for it. */
+  graph<K extends GraphOp>(op: K, args: GraphRequest<K>): Promise<Answer<string>>;
+  /** The namespaces that hold memories. */
+  namespaces(): Promise<Answer<string[]>>;
+  contexts(): Promise<Answer<ContextsView>>;
+  setContext(input: ContextInput): Promise<Answer<CellContext>>;
+  /** The legacy level report (POST /sync-consciousness). */
+  reportLevel(report: LevelReport): Promise<Answer<JsonObject>>;
+  codeAssist(input: CodeAssistInput): Promise<Answer<JsonObject>>;
+  sendMessage(input: MessageInput): Promise<Answer<JsonObject>>;
+  messages(query: MessageQuery): Promise<Answer<JsonObject>>;
+  /** The level with its primitives and measured inputs (GET /consciousness). */
+  consciousness(): Promise<Answer<JsonObject>>;
+  /** Discovery's peers with this cell's sync state per peer (GET /peers). */
+  peers(): Promise<Answer<JsonObject>>;
 }
 
 export interface DiscoveryRpc {

@@ -44,9 +44,10 @@ export interface Message {
 }
 
 export const MessageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  from_cell: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe("How many messages, newest first (1-500, default 50)"),
+  from_cell: z.string().min(1).max(128).optional().describe("Only messages from this cell"),
 });
+export type MessageQuery = z.infer<typeof MessageQuerySchema>;
 
 const Selection = z.union([
   shortText(65536, "selection"),
@@ -111,6 +112,9 @@ export interface CellContext {
   context: Record<string, JsonValue>;
   updated_at: string;
 }
+
+/** The largest context or level report accepted (selections may carry text). */
+export const STATE_BODY_LIMIT = 256 * 1024;
 
 export const LevelReportSchema = z.object({
   level: z.number({ error: "level must be a number" }).min(0, "level must be in [0, 1]").max(1, "level must be in [0, 1]"),

@@ -1,23 +1,36 @@
 /**
- * The shared HTTP shell (lib/app.ts): routes without parameters are found by
- * exact path, everything else by the router, with the router's precedence
- * (the first route registered wins) either way.
+ * The shared HTTP shell (lib/app.ts): one route table per worker, each route with who may call it.
+ * Exact paths win over patterns whatever the order they were written in, and the shell enforces
+ * every route's access before its handler runs.
  */
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../lib/app";
+import { createApp, type PeerCall } from "../../lib/app";
+import { HttpError } from "../../lib/errors";
 import { json } from "../../lib/http";
 
 const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined } as unknown as ExecutionContext;
 const env = {};
 
-const app = createApp<Record<string, never>>("test")
-  .get("/items/:id", (req) => json({ by: "param", id: req.params["id"] }))
-  // Registered after the parameter route that also matches it: never reached, as with the router alone.
-  .get("/items/special", () => json({ by: "shadowed" }))
-  .get("/static", (req, _env, _ctx, rc) => json({ by: "static", params: req.params ?? "none", id: rc.requestId }))
-  .get("/docs/export", () => json({ by: "export" }))
-  .get("/docs/:op", (req) => json({ by: "op", op: req.params["op"] }))
-  .post("/static", () => json({ by: "post" }));
+const app = createApp<Record<string, never>>("test", {
+  guards: {
+    token: () => "secret",
+    peer: async (request): Promise<PeerCall> => {
+      if (request.headers.get("signature") !== "good") throw new HttpError(401, "signature refused: bad");
+      return { cell: "peer-a", body: await request.text() };
+    },
+  },
+})
+  .get("/items/:id", "public", (req) => json({ by: "param", id: req.params["id"] }))
+  // Written after the pattern that also matches it, and still taken: an exact path wins.
+  .get("/items/special", "public", () => json({ by: "exact" }))
+  .get("/static", "public", (req, _env, _ctx, rc) => json({ by: "static", params: req.params ?? "none", id: rc.requestId }))
+  .get("/docs/:op", "public", (req) => json({ by: "op", op: req.params["op"] }))
+  .get("/docs/export", "public", () => json({ by: "export" }))
+  .post("/static", "public", () => json({ by: "post" }))
+  .get("/private", "token", () => json({ by: "private" }))
+  .post("/from-peer", "peer", (_req, _env, _ctx, rc) => json({ from: rc.signed.cell, body: rc.signed.body }))
+  .post("/either", "peer-or-token", (_req, _env, _ctx, rc) => json({ from: rc.peer?.cell ?? "token" }))
+  .get("/local", "local", () => json({ by: "local" }));
 
 const call = async (path: string, init?: RequestInit) => {
   const res = await app.fetch(new Request(`http://cell.test${path}`, init), env, ctx);
@@ -32,13 +45,14 @@ describe("the HTTP shell's routing", () => {
     expect((await call("/static", { method: "POST" })).body).toEqual({ by: "post" });
   });
 
-  it("keeps the router's precedence: the first route registered that matches wins", async () => {
-    expect((await call("/items/special")).body).toEqual({ by: "param", id: "special" });
+  it("prefers an exact path to a pattern whatever the order they were written in", async () => {
+    expect((await call("/items/special")).body).toEqual({ by: "exact" });
+    expect((await call("/items/7")).body).toEqual({ by: "param", id: "7" });
     expect((await call("/docs/export")).body).toEqual({ by: "export" });
     expect((await call("/docs/import")).body).toEqual({ by: "op", op: "import" });
   });
 
-  it("leaves other spellings of a path to the router (a trailing slash still reaches the route)", async () => {
+  it("takes a path with a trailing slash to its route", async () => {
     expect((await call("/static/")).body).toMatchObject({ by: "static" });
   });
 
@@ -47,6 +61,54 @@ describe("the HTTP shell's routing", () => {
     expect(r.status).toBe(405);
     expect(r.headers.get("allow")).toBe("GET, POST");
     expect((await call("/nowhere")).status).toBe(404);
+  });
+
+  it("refuses a table that routes one method and path twice", () => {
+    const twice = () =>
+      createApp("twice")
+        .get("/a", "public", () => json({}))
+        .get("/a", "token", () => json({}));
+    expect(twice).toThrow(/GET \/a is routed twice/);
+  });
+
+  it("lists every route with its access, in the order written", () => {
+    expect(app.routes().map((r) => `${r.method} ${r.path} ${r.access}`)).toContain("POST /from-peer peer");
+    expect(app.routes()).toHaveLength(10);
+  });
+});
+
+describe("the HTTP shell's access checks", () => {
+  it("answers a token route only with the right token", async () => {
+    expect((await call("/private")).status).toBe(401);
+    expect((await call("/private", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    expect((await call("/private", { headers: { authorization: "Bearer secret" } })).body).toEqual({ by: "private" });
+  });
+
+  it("answers a peer route only with a signature the worker accepts, and gives the handler the signer and body", async () => {
+    expect((await call("/from-peer", { method: "POST", body: "{}" })).status).toBe(401);
+    // A token is no signature.
+    expect((await call("/from-peer", { method: "POST", body: "{}", headers: { authorization: "Bearer secret" } })).status).toBe(
+      401,
+    );
+    expect((await call("/from-peer", { method: "POST", body: "x", headers: { signature: "bad" } })).status).toBe(401);
+    const ok = await call("/from-peer", { method: "POST", body: "hello", headers: { signature: "good" } });
+    expect(ok.body).toEqual({ from: "peer-a", body: "hello" });
+  });
+
+  it("checks a signed request to a peer-or-token route as a peer's, an unsigned one by its token", async () => {
+    expect((await call("/either", { method: "POST", body: "{}" })).status).toBe(401);
+    expect((await call("/either", { method: "POST", headers: { authorization: "Bearer secret" } })).body).toEqual({
+      from: "token",
+    });
+    const forged = await call("/either", { method: "POST", headers: { authorization: "Bearer secret", signature: "bad" } });
+    expect(forged.status).toBe(401);
+    expect((await call("/either", { method: "POST", body: "{}", headers: { signature: "good" } })).body).toEqual({
+      from: "peer-a",
+    });
+  });
+
+  it("refuses a local route in a worker that has no local guard", async () => {
+    expect((await call("/local")).status).toBe(403);
   });
 });
 

@@ -1,12 +1,15 @@
-import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
-import { HttpError, unavailable } from "../../lib/errors";
-import { json, readText } from "../../lib/http";
+import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
+import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema } from "../../lib/code-assist-types";
+import { unavailable } from "../../lib/errors";
+import { json, readJson } from "../../lib/http";
+import { ContextSchema, LevelReportSchema, STATE_BODY_LIMIT } from "../../lib/state-types";
 import { tryRpc, type CellBinding, type DiscoveryBinding, type MetricsBinding } from "../../lib/rpc";
 import { vars } from "../../lib/vars";
+import { askCell, valueOf } from "./cell";
 import { checkOrigin } from "./guard";
-import { handleMcp } from "./mcp/server";
+import { handleMcp, type McpEnv } from "./mcp/server";
 
-export interface BridgeEnv extends BaseEnv {
+export interface BridgeEnv extends BaseEnv, McpEnv {
   CELL?: CellBinding;
   DISCOVERY?: DiscoveryBinding;
   METRICS?: MetricsBinding;
@@ -32,52 +35,24 @@ async function networkPeers(_req: AppRequest, env: BridgeEnv): Promise<Response>
   return json({ peers, count: peers.length });
 }
 
-const FORWARD_LIMIT = 2 * 1024 * 1024;
-/** Code assistance may wait for a model: give the cell that long before calling it unreachable. */
-const CELL_TIMEOUT_MS = 65_000;
-
-/**
- * Hands a request to the local cell over the service binding (as the trusted
- * local caller: no token). `patch` may rewrite the JSON body on the way.
- */
-async function toCell(
-  request: AppRequest,
-  env: BridgeEnv,
-  rc: RequestContext,
-  path: string,
-  patch?: (body: Record<string, unknown>) => Record<string, unknown>,
-): Promise<Response> {
-  if (!env.CELL) throw unavailable("the bridge has no cell binding");
-  let body: string | undefined;
-  if (request.method !== "GET") {
-    body = await readText(request, FORWARD_LIMIT);
-    if (patch) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch (e) {
-        throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
-      }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-        throw new HttpError(400, "body must be a JSON object");
-      body = JSON.stringify(patch(parsed as Record<string, unknown>));
-    }
-  }
-  const forwarded = new Request(`http://cell${path}`, {
-    method: request.method,
-    headers: { "content-type": "application/json", "x-request-id": rc.requestId },
-    body,
-  });
-  const res = await tryRpc(() => env.CELL!.trustedFetch(forwarded), CELL_TIMEOUT_MS);
-  if (!res) throw unavailable("the cell does not answer; nothing was done and no suggestions were made");
-  return res;
+async function codeAssist(request: AppRequest, env: BridgeEnv): Promise<Response> {
+  const input = await readJson(request, CodeAssistSchema, CODE_ASSIST_BODY_LIMIT);
+  return json({ ...valueOf(await askCell(env.CELL, (cell) => cell.codeAssist(input))), source: "cell" });
 }
 
-async function codeAssist(request: AppRequest, env: BridgeEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
-  const res = await toCell(request, env, rc, "/code-assist");
-  if (!res.ok) return res;
-  const answer = (await res.json()) as Record<string, unknown>;
-  return json({ ...answer, source: "cell" });
+/** The editor reports a level: recorded as coming from VS Code. */
+async function syncConsciousness(request: AppRequest, env: BridgeEnv): Promise<Response> {
+  const report = { ...(await readJson(request, LevelReportSchema, STATE_BODY_LIMIT)), source: "vscode" };
+  return json(valueOf(await askCell(env.CELL, (cell) => cell.reportLevel(report))));
+}
+
+async function putContext(request: AppRequest, env: BridgeEnv): Promise<Response> {
+  const input = await readJson(request, ContextSchema, STATE_BODY_LIMIT);
+  return json(valueOf(await askCell(env.CELL, (cell) => cell.setContext(input))));
+}
+
+async function getContext(_req: AppRequest, env: BridgeEnv): Promise<Response> {
+  return json(valueOf(await askCell(env.CELL, (cell) => cell.contexts())));
 }
 
 async function vaultStatus(_req: AppRequest, env: BridgeEnv): Promise<Response> {
@@ -95,17 +70,15 @@ async function vaultStatus(_req: AppRequest, env: BridgeEnv): Promise<Response> 
   });
 }
 
-export const bridgeApp = createApp<BridgeEnv>("bridge")
-  .before(checkOrigin)
-  .get("/health", health)
-  .get("/network-peers", networkPeers)
-  .get("/vault-status", vaultStatus)
-  .post("/code-assist", codeAssist)
-  .post("/sync-consciousness", (req, env, _ctx, rc) =>
-    toCell(req, env, rc, "/sync-consciousness", (b) => ({ ...b, source: "vscode" })),
-  )
-  .put("/context", (req, env, _ctx, rc) => toCell(req, env, rc, "/context"))
-  .get("/context", (req, env, _ctx, rc) => toCell(req, env, rc, "/context"))
-  .post("/mcp", (req, env) => handleMcp(req, env.CELL))
-  .get("/mcp", (req, env) => handleMcp(req, env.CELL))
-  .delete("/mcp", (req, env) => handleMcp(req, env.CELL));
+/** Every route is `local`: loopback host names and no browser origin but VS Code's (guard.ts). */
+export const bridgeApp = createApp<BridgeEnv>("bridge", { guards: { local: checkOrigin } })
+  .get("/health", "local", health)
+  .get("/network-peers", "local", networkPeers)
+  .get("/vault-status", "local", vaultStatus)
+  .post("/code-assist", "local", codeAssist)
+  .post("/sync-consciousness", "local", syncConsciousness)
+  .put("/context", "local", putContext)
+  .get("/context", "local", getContext)
+  .post("/mcp", "local", (req, env) => handleMcp(req, env))
+  .get("/mcp", "local", (req, env) => handleMcp(req, env))
+  .delete("/mcp", "local", (req, env) => handleMcp(req, env));

@@ -4,27 +4,13 @@
  * answer says which layer produced what, and a model failure falls back to
  * the built-in result, clearly labelled.
  */
-import * as z from "zod";
 import { analyze } from "../../lib/analysis";
 import type { AppRequest } from "../../lib/app";
-import { HttpError } from "../../lib/errors";
-import { NamespaceSchema } from "../../lib/graph-types";
+import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema, type CodeAssistInput } from "../../lib/code-assist-types";
 import { json, readJson } from "../../lib/http";
-import { ACTIONS, buildPrompt, chat, isAction, type Memory } from "../../lib/model";
+import { buildPrompt, chat, type Memory } from "../../lib/model";
 import { vars } from "../../lib/vars";
 import { state, type CellEnv } from "./env";
-import { guard } from "./state-routes";
-
-const CODE_LIMIT = 1024 * 1024;
-
-const CodeAssistSchema = z.object({
-  code: z.string({ error: "code must be a string" }).max(CODE_LIMIT, `code is longer than ${CODE_LIMIT} characters`),
-  action: z.string().default("analyze"),
-  language: z.string().max(32).optional(),
-  file: z.string().max(4096).optional(),
-  context: z.union([z.string().max(8192), z.record(z.string(), z.unknown())]).optional(),
-  namespace: NamespaceSchema,
-});
 
 /** The shared memories most related to this code: searched by its outline names and file name. */
 async function relatedMemories(env: CellEnv, namespace: string, terms: string[]): Promise<Memory[]> {
@@ -46,12 +32,13 @@ function searchTerms(file: string | undefined, names: string[]): string[] {
   return [...new Set([...(base && base.length >= 3 ? [base] : []), ...names.filter((n) => n.length >= 3)])];
 }
 
+/** POST /code-assist over REST. */
 export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
-  const body = await readJson(request, CodeAssistSchema, CODE_LIMIT + 64 * 1024);
-  if (!isAction(body.action)) {
-    throw new HttpError(400, `unknown action "${body.action}"; valid actions: ${ACTIONS.join(", ")}`, { valid_actions: ACTIONS });
-  }
+  return json(await assist(env, await readJson(request, CodeAssistSchema, CODE_ASSIST_BODY_LIMIT)));
+}
+
+/** The answer to a validated request: the built-in analysis, and the model's when one is configured. */
+export async function assist(env: CellEnv, body: CodeAssistInput): Promise<Record<string, unknown>> {
   const analysis = analyze(body.code, { language: body.language, file: body.file });
   const v = vars(env);
   const base = {
@@ -63,12 +50,12 @@ export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Res
     timestamp: new Date().toISOString(),
   };
   if (!v.AIOS_MODEL_URL) {
-    return json({
+    return {
       ...base,
       layer: "builtin",
       model: null,
       note: "no model configured (AIOS_MODEL_URL); the built-in analysis is the whole answer",
-    });
+    };
   }
   const memories = await relatedMemories(
     env,
@@ -90,7 +77,7 @@ export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Res
   );
   const memories_used = memories.map((m) => m.name);
   if (!result.ok) {
-    return json({
+    return {
       ...base,
       layer: "builtin",
       fallback: true,
@@ -103,12 +90,12 @@ export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Res
       },
       memories_used,
       note: "the model failed; the built-in analysis below is the answer",
-    });
+    };
   }
-  return json({
+  return {
     ...base,
     layer: "model+builtin",
     model: { content: result.content, model: result.model, usage: result.usage ?? null, ms: result.ms },
     memories_used,
-  });
+  };
 }

@@ -1,5 +1,6 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
-import type { ConsciousnessState } from "../../durable-objects/consciousness-state";
+import { STATE_OBJECT, type ConsciousnessState } from "../../durable-objects/consciousness-state";
+import type { McpSessions } from "../../durable-objects/mcp-sessions";
 import type { BaseEnv } from "../../lib/app";
 import type { DiscoveryBinding, MetricsBinding } from "../../lib/rpc";
 
@@ -8,6 +9,7 @@ export interface CellEnv extends BaseEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
   DISCOVERY?: DiscoveryBinding;
   METRICS?: MetricsBinding;
+  MCP_SESSIONS?: DurableObjectNamespace<McpSessions>;
 }
 
 /** The id is derived once per isolate: idFromName hashes the name, a cost on every state request. */
@@ -15,6 +17,6 @@ let stateId: { ns: CellEnv["STATE"]; id: DurableObjectId } | undefined;
 
 /** The one ConsciousnessState of this cell (it holds every namespace). */
 export function state(env: CellEnv): DurableObjectStub<ConsciousnessState> {
-  if (stateId?.ns !== env.STATE) stateId = { ns: env.STATE, id: env.STATE.idFromName("consciousness") };
+  if (stateId?.ns !== env.STATE) stateId = { ns: env.STATE, id: env.STATE.idFromName(STATE_OBJECT) };
   return env.STATE.get(stateId.id);
 }

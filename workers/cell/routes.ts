@@ -1,5 +1,6 @@
-/** The cell's route table. */
+/** The cell's route table: every route with who may call it (lib/app.ts enforces it). */
 import { createApp } from "../../lib/app";
+import { vars } from "../../lib/vars";
 import type { CellEnv } from "./env";
 import { codeAssist } from "./code-assist";
 import { dashboard } from "./dashboard/page";
@@ -9,33 +10,35 @@ import * as state from "./state-routes";
 import * as status from "./status";
 import * as sync from "./sync-routes";
 
-const app = createApp<CellEnv>("cell")
-  .get("/", dashboard)
-  .get("/health", status.health)
-  .get("/discover", status.discover)
-  .get("/consciousness", status.consciousness)
-  .get("/consciousness/primitives", status.primitives)
-  .get("/consciousness/history", levelHistory)
-  .get("/peers", status.peers)
-  .post("/sync-consciousness", state.syncConsciousness)
-  .post("/consciousness/sync", state.syncConsciousness)
-  .get("/memory", state.namespaces)
-  // Before /memory/:op, which would otherwise take them (itty-router matches in order).
-  .get("/memory/export", memoryIo.exportMemory)
-  .post("/memory/import", memoryIo.importMemory)
-  .post("/memory/export", memoryIo.onlyMethod("GET"))
-  .get("/memory/import", memoryIo.onlyMethod("POST"));
-// Each operation by its exact path, so a memory call costs no router work; /memory/:op catches the rest.
-for (const op of state.GRAPH_OPS) app.post(`/memory/${op}`, state.memoryPostOf(op)).get(`/memory/${op}`, state.memoryGetOf(op));
-export const cellApp = app
-  .get("/memory/:op", state.memoryGet)
-  .post("/memory/:op", state.memoryPost)
-  .post("/message", state.postMessage)
-  .post("/messages", state.postMessage)
-  .get("/messages", state.getMessages)
-  .get("/context", state.getContext)
-  .put("/context", state.putContext)
-  .post("/code-assist", codeAssist)
-  .post("/sync/pull", sync.pull)
-  .post("/sync/poke", sync.poke)
-  .get("/sync/state", sync.syncState);
+const app = createApp<CellEnv>("cell", { guards: { token: (env) => vars(env).AIOS_API_TOKEN, peer: sync.verifyPeer } })
+  .get("/", "public", dashboard)
+  .get("/health", "public", status.health)
+  .get("/discover", "public", status.discover)
+  .get("/consciousness", "public", status.consciousness)
+  .get("/consciousness/primitives", "public", status.primitives)
+  .get("/consciousness/history", "public", levelHistory)
+  .get("/peers", "public", status.peers)
+  .post("/sync-consciousness", "token", state.syncConsciousness)
+  .post("/consciousness/sync", "token", state.syncConsciousness)
+  .get("/memory", "token", state.namespaces)
+  .get("/memory/export", "token", memoryIo.exportMemory)
+  .post("/memory/import", "token", memoryIo.importMemory)
+  .post("/memory/export", "token", memoryIo.onlyMethod("GET"))
+  .get("/memory/import", "token", memoryIo.onlyMethod("POST"))
+  // Any other spelling of an operation: named by the path, or refused with the list of operations.
+  .get("/memory/:op", "token", state.memoryGet)
+  .post("/memory/:op", "token", state.memoryPost)
+  .post("/message", "token", state.postMessage)
+  .post("/messages", "token", state.postMessage)
+  .get("/messages", "token", state.getMessages)
+  .get("/context", "token", state.getContext)
+  .put("/context", "token", state.putContext)
+  .post("/code-assist", "token", codeAssist)
+  .post("/sync/pull", "peer", sync.pull)
+  .post("/sync/poke", "peer", sync.poke)
+  .get("/sync/state", "peer-or-token", sync.syncState);
+// The nine operations by their exact paths (no router work for the calls assistants make most).
+for (const op of state.GRAPH_OPS)
+  app.post(`/memory/${op}`, "token", state.memoryPostOf(op)).get(`/memory/${op}`, "token", state.memoryGetOf(op));
+
+export const cellApp = app;

@@ -1,6 +1,8 @@
-/** Token-protected endpoints that read or write the shared state. */
+/**
+ * Endpoints that read or write the shared state (routes.ts says who may call them), and the answers
+ * behind them, which the cell's typed RPC methods (index.ts) give the bridge as well.
+ */
 import type { AppRequest, Handler } from "../../lib/app";
-import { requireToken } from "../../lib/auth";
 import { HttpError } from "../../lib/errors";
 import { GraphRequests, isReadOp, type GraphOp, type GraphRequest, type Outcome, type ReadOp } from "../../lib/graph-types";
 import { json, jsonText, parseWith, readJson } from "../../lib/http";
@@ -9,6 +11,10 @@ import {
   LevelReportSchema,
   MessageQuerySchema,
   MessageSchema,
+  STATE_BODY_LIMIT,
+  type MessageQuery,
+  type ContextInput,
+  type LevelReport,
   type MessageInput,
   toContext,
   toMessage,
@@ -16,10 +22,6 @@ import {
 import { vars } from "../../lib/vars";
 import { measure } from "./consciousness";
 import { state, type CellEnv } from "./env";
-
-export function guard(request: AppRequest, env: CellEnv): void {
-  requireToken(request, vars(env).AIOS_API_TOKEN);
-}
 
 function unwrap<T>(o: Outcome<T>): T {
   if (!o.ok) throw new HttpError(o.status, o.error);
@@ -57,10 +59,14 @@ async function runWriteOp(env: CellEnv, op: Exclude<GraphOp, ReadOp>, args: unkn
   }
 }
 
-/** The answer to one of the nine memory operations; a read comes from the state object as JSON text. */
+/** The answer to one of the nine memory operations as JSON text (a read comes from the state object as text). */
+export async function graphAnswer(env: CellEnv, op: GraphOp, args: unknown): Promise<string> {
+  if (isReadOp(op)) return state(env).readOpJson(op, args as GraphRequest<ReadOp>);
+  return JSON.stringify(await runWriteOp(env, op, args));
+}
+
 async function answerGraphOp(env: CellEnv, op: GraphOp, args: unknown): Promise<Response> {
-  if (isReadOp(op)) return jsonText(await state(env).readOpJson(op, args as GraphRequest<ReadOp>));
-  return json(await runWriteOp(env, op, args));
+  return jsonText(await graphAnswer(env, op, args));
 }
 
 export const GRAPH_OPS = Object.keys(GraphRequests) as GraphOp[];
@@ -76,7 +82,6 @@ function graphOp(name: string | undefined): GraphOp {
 /** POST /memory/<op> of one known operation (registered by exact path: no router work). */
 export function memoryPostOf(op: GraphOp): Handler<CellEnv> {
   return async (request, env) => {
-    guard(request, env);
     const body = await readJson(request, GraphRequests[op]);
     return answerGraphOp(env, op, body);
   };
@@ -85,7 +90,6 @@ export function memoryPostOf(op: GraphOp): Handler<CellEnv> {
 /** GET /memory/<op> of one read-only operation: query parameters instead of a body. */
 export function memoryGetOf(op: GraphOp): Handler<CellEnv> {
   return async (request, env) => {
-    guard(request, env);
     if (!isReadOp(op)) {
       throw new HttpError(405, `${op} changes state; use POST`, { allowed: ["POST"] });
     }
@@ -100,60 +104,68 @@ export function memoryGetOf(op: GraphOp): Handler<CellEnv> {
 
 /** /memory/:op for any other spelling: the operation is named by the path or refused with 404. */
 export const memoryPost: Handler<CellEnv> = (request, env, ctx, rc) => {
-  guard(request, env);
   return memoryPostOf(graphOp(request.params["op"]))(request, env, ctx, rc);
 };
 export const memoryGet: Handler<CellEnv> = (request, env, ctx, rc) => {
-  guard(request, env);
   return memoryGetOf(graphOp(request.params["op"]))(request, env, ctx, rc);
 };
 
-export async function namespaces(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
+export async function namespaces(_req: AppRequest, env: CellEnv): Promise<Response> {
   return json({ namespaces: await state(env).namespaces() });
 }
 
+export async function sendMessage(env: CellEnv, input: MessageInput) {
+  return { status: "received", ...toMessage(await state(env).postMessage(input)) };
+}
+
 export async function postMessage(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
-  const input = (await readJson(request, MessageSchema)) as MessageInput;
-  const message = toMessage(await state(env).postMessage(input));
-  return json({ status: "received", ...message }, 201);
+  return json(await sendMessage(env, (await readJson(request, MessageSchema)) as MessageInput), 201);
+}
+
+export async function listMessages(env: CellEnv, query: MessageQuery) {
+  const { messages, total } = await state(env).listMessages(query.limit, query.from_cell);
+  return { messages: messages.map(toMessage), count: messages.length, total };
 }
 
 export async function getMessages(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
   const q = Object.fromEntries(new URL(request.url).searchParams.entries());
-  const { limit, from_cell } = parseWith(MessageQuerySchema, q, "query parameters");
-  const { messages, total } = await state(env).listMessages(limit, from_cell);
-  return json({ messages: messages.map(toMessage), count: messages.length, total });
+  return json(await listMessages(env, parseWith(MessageQuerySchema, q, "query parameters")));
 }
 
-export async function getContext(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
+export async function contexts(env: CellEnv) {
   const { own, all } = await state(env).contexts();
-  return json({ cell_id: vars(env).AIOS_CELL_ID, context: own ? toContext(own) : null, contexts: all.map(toContext) });
+  return { cell_id: vars(env).AIOS_CELL_ID, context: own ? toContext(own) : null, contexts: all.map(toContext) };
+}
+
+export async function getContext(_req: AppRequest, env: CellEnv): Promise<Response> {
+  return json(await contexts(env));
+}
+
+export async function setContext(env: CellEnv, input: ContextInput) {
+  return toContext(await state(env).putContext(input));
 }
 
 export async function putContext(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
-  const input = await readJson(request, ContextSchema, 256 * 1024);
-  return json(toContext(await state(env).putContext(input)));
+  return json(await setContext(env, await readJson(request, ContextSchema, STATE_BODY_LIMIT)));
 }
 
-/** Legacy POST /sync-consciousness: record the caller's level, merge its context. */
-export async function syncConsciousness(request: AppRequest, env: CellEnv): Promise<Response> {
-  guard(request, env);
-  const report = await readJson(request, LevelReportSchema, 256 * 1024);
+/** Records a reported level (and merges its context); answers the level before and after. */
+export async function reportLevel(env: CellEnv, report: LevelReport) {
   const before = await measure(env);
   const reporter = report.cell_id ?? report.source ?? "anonymous";
   const { context_processed } = await state(env).reportLevel(report, reporter);
   const after = await measure(env);
-  return json({
+  return {
     old_level: before.level,
     new_level: after.level,
     reported_level: report.level,
     reporter,
     context_processed,
     timestamp: new Date().toISOString(),
-  });
+  };
+}
+
+/** Legacy POST /sync-consciousness: record the caller's level, merge its context. */
+export async function syncConsciousness(request: AppRequest, env: CellEnv): Promise<Response> {
+  return json(await reportLevel(env, await readJson(request, LevelReportSchema, STATE_BODY_LIMIT)));
 }

@@ -108,9 +108,14 @@ export function discover(request: AppRequest, env: CellEnv): Response {
 }
 
 export async function consciousness(_req: AppRequest, env: CellEnv): Promise<Response> {
+  return json(await consciousnessReport(env));
+}
+
+/** The level, its primitives and every measured input behind them. */
+export async function consciousnessReport(env: CellEnv) {
   const v = vars(env);
   const r = await measureAll(env);
-  return json({
+  return {
     cell_id: v.AIOS_CELL_ID,
     level: r.level,
     primitives: r.primitives,
@@ -130,7 +135,7 @@ export async function consciousness(_req: AppRequest, env: CellEnv): Promise<Res
     sync: r.stats.sync,
     last_sync: r.stats.last_sync,
     timestamp: new Date().toISOString(),
-  });
+  };
 }
 
 export async function primitives(_req: AppRequest, env: CellEnv): Promise<Response> {
@@ -144,13 +149,18 @@ export async function primitives(_req: AppRequest, env: CellEnv): Promise<Respon
   });
 }
 
-/** Discovery's view of the peers, with this cell's sync state per peer. */
 export async function peers(_req: AppRequest, env: CellEnv): Promise<Response> {
+  const view = await peersView(env);
+  return view ? json(view) : json({ error: "discovery does not answer", peers: [], count: 0 }, 503);
+}
+
+/** Discovery's view of the peers, with this cell's sync state per peer; undefined when discovery does not answer. */
+export async function peersView(env: CellEnv) {
   const [list, sync] = await Promise.all([
     env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.peers()) : undefined,
     state(env).syncPeers(),
   ]);
-  if (!list) return json({ error: "discovery does not answer", peers: [], count: 0 }, 503);
+  if (!list) return undefined;
   const syncOf = new Map(sync.map((s) => [s.peer_id, s]));
   const peers = list.map((p) => {
     const s = syncOf.get(p.cell_id);
@@ -168,5 +178,5 @@ export async function peers(_req: AppRequest, env: CellEnv): Promise<Response> {
         : null,
     };
   });
-  return json({ cell_id: vars(env).AIOS_CELL_ID, peers, count: peers.length });
+  return { cell_id: vars(env).AIOS_CELL_ID, peers, count: peers.length };
 }

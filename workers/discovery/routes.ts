@@ -1,9 +1,8 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
-import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
-import { requireToken } from "../../lib/auth";
+import { createApp, type AppRequest, type BaseEnv, type PeerCall, type RequestContext } from "../../lib/app";
 import { HttpError, notFound } from "../../lib/errors";
-import { identityOf, isSigned, verifyCell, type IdentityStub } from "../../lib/intercell";
+import { identityOf, verifyCell, type IdentityStub } from "../../lib/intercell";
 import { json, parseJsonText, readJson, readText } from "../../lib/http";
 import {
   CellHeartbeatSchema,
@@ -33,11 +32,13 @@ export function identity(env: DiscoveryEnv): IdentityStub {
   return identityOf(env.IDENTITY);
 }
 
-/** Another cell (a valid signature from a pinned key) or a human or script with the API token. */
-async function caller(request: AppRequest, env: DiscoveryEnv): Promise<{ cell: string; body: string } | { cell: null }> {
-  if (isSigned(request)) return verifyCell(request, identity(env), PROTOCOL_BODY_LIMIT);
-  requireToken(request, vars(env).AIOS_API_TOKEN);
-  return { cell: null };
+/** First contact: a signed hello is admitted only with proof of the cluster secret; its key is then pinned. */
+async function admit(request: Request, env: DiscoveryEnv): Promise<PeerCall> {
+  const text = await readText(request.clone(), PROTOCOL_BODY_LIMIT);
+  const hello = parseJsonText(text, HelloSchema);
+  const admitted = await identity(env).admit(request, hello.offer, PROTOCOL_BODY_LIMIT);
+  if (!admitted.ok) throw new HttpError(admitted.status, `not admitted: ${admitted.reason}`);
+  return { cell: admitted.cellId, body: text };
 }
 
 async function health(_req: AppRequest, env: DiscoveryEnv): Promise<Response> {
@@ -60,13 +61,11 @@ async function peers(request: AppRequest, env: DiscoveryEnv): Promise<Response> 
   return json({ peers: list, count: list.length, my_host: new URL(request.url).hostname });
 }
 
-/** First contact: admitted only with proof of the cluster secret; answers with our own offer. */
-async function helloRoute(request: AppRequest, env: DiscoveryEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
-  const text = await readText(request.clone(), PROTOCOL_BODY_LIMIT);
-  const hello = parseJsonText(text, HelloSchema);
-  const admitted = await identity(env).admit(request, hello.offer, PROTOCOL_BODY_LIMIT);
-  if (!admitted.ok) throw new HttpError(admitted.status, `not admitted: ${admitted.reason}`);
-  if (admitted.cellId !== hello.info.cell_id) throw new HttpError(401, "the signing cell and the described cell differ");
+/** An admitted cell says hello: it is registered, and answered with our own offer. */
+async function helloRoute(_req: AppRequest, env: DiscoveryEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
+  const { cell, body } = rc.signed;
+  const hello = parseJsonText(body, HelloSchema);
+  if (cell !== hello.info.cell_id) throw new HttpError(401, "the signing cell and the described cell differ");
   const reg = registry(env);
   await reg.upsertAlive(hello.info, "register", null);
   await reg.learn(hello.known);
@@ -74,9 +73,14 @@ async function helloRoute(request: AppRequest, env: DiscoveryEnv, _ctx: Executio
   return json(await reg.myHello());
 }
 
-async function heartbeatRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  const who = await caller(request, env);
-  if (who.cell !== null) {
+async function heartbeatRoute(
+  request: AppRequest,
+  env: DiscoveryEnv,
+  _ctx: ExecutionContext,
+  rc: RequestContext,
+): Promise<Response> {
+  const who = rc.peer;
+  if (who) {
     const hb = parseJsonText(who.body, CellHeartbeatSchema);
     if (hb.info.cell_id !== who.cell) throw new HttpError(401, "the signing cell and the described cell differ");
     return json(await registry(env).onHeartbeat(hb));
@@ -87,12 +91,15 @@ async function heartbeatRoute(request: AppRequest, env: DiscoveryEnv): Promise<R
   return json({ status: "ok", cell_id: hb.cell_id, timestamp: new Date().toISOString() });
 }
 
-async function registerRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  const who = await caller(request, env);
-  const reg =
-    who.cell !== null ? parseJsonText(who.body, RegisterSchema) : await readJson(request, RegisterSchema, PROTOCOL_BODY_LIMIT);
-  if (who.cell !== null && who.cell !== reg.cell_id)
-    throw new HttpError(403, `cell "${who.cell}" may not register "${reg.cell_id}"`);
+async function registerRoute(
+  request: AppRequest,
+  env: DiscoveryEnv,
+  _ctx: ExecutionContext,
+  rc: RequestContext,
+): Promise<Response> {
+  const who = rc.peer;
+  const reg = who ? parseJsonText(who.body, RegisterSchema) : await readJson(request, RegisterSchema, PROTOCOL_BODY_LIMIT);
+  if (who && who.cell !== reg.cell_id) throw new HttpError(403, `cell "${who.cell}" may not register "${reg.cell_id}"`);
   if (reg.cell_id === vars(env).AIOS_CELL_ID) throw new HttpError(400, "cell_id is this cell's own id");
   if (reg.public_key) {
     const pinned = await identity(env).pin(reg.cell_id, reg.public_key, "token");
@@ -103,7 +110,6 @@ async function registerRoute(request: AppRequest, env: DiscoveryEnv): Promise<Re
 }
 
 async function unregisterRoute(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  requireToken(request, vars(env).AIOS_API_TOKEN);
   const id = request.params["cell_id"] ?? "";
   if (!(await registry(env).unregister(id))) throw notFound(`unknown cell "${id}"`);
   await identity(env).unpin(id);
@@ -111,7 +117,6 @@ async function unregisterRoute(request: AppRequest, env: DiscoveryEnv): Promise<
 }
 
 async function startScan(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  requireToken(request, vars(env).AIOS_API_TOKEN);
   const text = await readText(request, PROTOCOL_BODY_LIMIT);
   const body = text.trim() ? parseJsonText(text, ScanRequestSchema) : {};
   const started = await registry(env).startScan(body.ranges);
@@ -121,7 +126,6 @@ async function startScan(request: AppRequest, env: DiscoveryEnv): Promise<Respon
 
 /** The launcher hands over cells it found on the LAN (mDNS); they are contacted like scan results. */
 async function addCandidate(request: AppRequest, env: DiscoveryEnv): Promise<Response> {
-  requireToken(request, vars(env).AIOS_API_TOKEN);
   const { url } = await readJson(request, CandidateSchema, PROTOCOL_BODY_LIMIT);
   await registry(env).addCandidate(url, "scan");
   return json({ status: "queued", url }, 202);
@@ -132,16 +136,22 @@ async function scanStatus(_req: AppRequest, env: DiscoveryEnv): Promise<Response
   return json(scan ? { status: scan.finished_at ? "finished" : "running", scan } : { status: "none", scan: null });
 }
 
-export const discoveryApp = createApp<DiscoveryEnv>("discovery")
-  .get("/health", health)
-  .get("/peers", peers)
-  .post("/peers/hello", helloRoute)
-  .post("/heartbeat", heartbeatRoute)
-  .post("/register", registerRoute)
-  .post("/peers/register", registerRoute)
-  .post("/peers", registerRoute)
-  .delete("/unregister/:cell_id", unregisterRoute)
-  .delete("/peers/:cell_id", unregisterRoute)
-  .post("/scan", startScan)
-  .post("/candidates", addCandidate)
-  .get("/scan", scanStatus);
+export const discoveryApp = createApp<DiscoveryEnv>("discovery", {
+  guards: {
+    token: (env) => vars(env).AIOS_API_TOKEN,
+    peer: (request, env) => verifyCell(request, identity(env), PROTOCOL_BODY_LIMIT),
+    admission: admit,
+  },
+})
+  .get("/health", "public", health)
+  .get("/peers", "public", peers)
+  .get("/scan", "public", scanStatus)
+  .post("/peers/hello", "admission", helloRoute)
+  .post("/heartbeat", "peer-or-token", heartbeatRoute)
+  .post("/register", "peer-or-token", registerRoute)
+  .post("/peers/register", "peer-or-token", registerRoute)
+  .post("/peers", "peer-or-token", registerRoute)
+  .delete("/unregister/:cell_id", "token", unregisterRoute)
+  .delete("/peers/:cell_id", "token", unregisterRoute)
+  .post("/scan", "token", startScan)
+  .post("/candidates", "token", addCandidate);

@@ -30,10 +30,10 @@ const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 /** Longer than the cell's own wait for discovery (1.5 s), so a slow discovery does not read as a dead cell. */
 const CELL_TIMEOUT_MS = 2500;
 
-export const metricsApp = createApp<MetricsEnv>("metrics", (env) => store(env))
+export const metricsApp = createApp<MetricsEnv>("metrics", { sink: (env) => store(env) })
   .before(countBoot)
-  .get("/health", () => new Response("OK\n", { headers: { "content-type": "text/plain; charset=utf-8" } }))
-  .get("/metrics", async (_req, env) => {
+  .get("/health", "public", () => new Response("OK\n", { headers: { "content-type": "text/plain; charset=utf-8" } }))
+  .get("/metrics", "public", async (_req, env) => {
     const v = vars(env);
     const cell = { cell_id: v.AIOS_CELL_ID };
     // Two calls in parallel, whatever the number of peers: the cell's gauges (with discovery's
