@@ -1,6 +1,7 @@
 /** Issue 6: the bridge's REST contract and MCP for Copilot, on real stacks. */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack, until } from "../helpers/stack";
 
@@ -242,6 +243,100 @@ describe("bridge", () => {
       expect(raw.status).toBeLessThan(500);
     } finally {
       await client.close();
+    }
+  });
+
+  it("MCP: tools refuse what REST refuses (the same size limits), as tool errors naming the field", async () => {
+    const client = await mcpClient(desk);
+    try {
+      const long = (await client.callTool({
+        name: "create_entities",
+        arguments: { entities: [{ name: "Huge", entityType: "t", observations: ["x".repeat(8193)] }] },
+      })) as ToolResult;
+      expect(long.isError).toBe(true);
+      expect(long.content[0]!.text).toMatch(/observation is longer than 8192 characters/);
+      const badNs = (await client.callTool({ name: "read_graph", arguments: { namespace: "no spaces allowed" } })) as ToolResult;
+      expect(badNs.isError).toBe(true);
+      expect(badNs.content[0]!.text).toMatch(/namespace/);
+      const graph = (await client.callTool({ name: "open_nodes", arguments: { names: ["Huge"] } })) as ToolResult;
+      expect(graph.structuredContent).toEqual({ entities: [], relations: [] });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("MCP: the graph is a resource read without a session; a subscribed session hears of changes, the other machine's too", async () => {
+    // Sessionless: a bare JSON-RPC call, as scripts make them.
+    const bare = async (method: string, params: Record<string, unknown>) => {
+      const res = await fetch(desk.url("bridge", "/mcp"), {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { result?: Record<string, unknown>; error?: { message: string } };
+    };
+    const client = await mcpClient(desk);
+    const other = await mcpClient(laptop);
+    try {
+      await client.callTool({
+        name: "create_entities",
+        arguments: { namespace: "res-proj", entities: [{ name: "ResourceDoc", entityType: "doc", observations: ["first"] }] },
+      });
+      const listed = await client.listResources();
+      expect(listed.resources.map((r) => r.uri)).toEqual(
+        expect.arrayContaining(["memory://knowledge-graph", "memory://knowledge-graph/res-proj"]),
+      );
+      const templates = await client.listResourceTemplates();
+      expect(templates.resourceTemplates.map((t) => t.uriTemplate)).toContain("memory://knowledge-graph/{namespace}");
+      const read = await bare("resources/read", { uri: "memory://knowledge-graph/res-proj" });
+      const contents = (read.result!["contents"] as { mimeType: string; text: string }[])[0]!;
+      expect(contents.mimeType).toBe("application/json");
+      expect(JSON.parse(contents.text)).toEqual({
+        entities: [{ name: "ResourceDoc", entityType: "doc", observations: ["first"] }],
+        relations: [],
+      });
+      // Subscribing needs a session; a bare call is told so.
+      const refused = await bare("resources/subscribe", { uri: "memory://knowledge-graph/res-proj" });
+      expect(refused.error?.message).toMatch(/session/);
+
+      const updates: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+        updates.push(n.params.uri);
+      });
+      await client.subscribeResource({ uri: "memory://knowledge-graph/res-proj" });
+      // The client opens its event stream on its own; wait until a change made here is heard.
+      await until(
+        async () => {
+          await client.callTool({
+            name: "add_observations",
+            arguments: {
+              namespace: "res-proj",
+              observations: [{ entityName: "ResourceDoc", contents: [`local ${Date.now()}`] }],
+            },
+          });
+          return updates.length > 0;
+        },
+        15_000,
+        500,
+      );
+      const before = updates.length;
+      // A change made on the other machine reaches this session too, once it has replicated.
+      await until(async () => {
+        const r = (await other.callTool({
+          name: "open_nodes",
+          arguments: { namespace: "res-proj", names: ["ResourceDoc"] },
+        })) as ToolResult;
+        return (r.structuredContent?.["entities"] as unknown[] | undefined)?.length === 1;
+      }, 15_000);
+      await other.callTool({
+        name: "add_observations",
+        arguments: { namespace: "res-proj", observations: [{ entityName: "ResourceDoc", contents: ["from the laptop"] }] },
+      });
+      await until(async () => updates.length > before, 15_000, 100);
+      expect(new Set(updates)).toEqual(new Set(["memory://knowledge-graph/res-proj"]));
+    } finally {
+      await Promise.all([client.close(), other.close()]);
     }
   });
 });
