@@ -99,7 +99,10 @@ async function fill(caller: (tool: string, args: Record<string, unknown>) => Pro
 }
 
 /** Official client, one call at a time: writes per second and search latencies. */
-async function sequential(caller: ToolCaller, warmup: number): Promise<{ writesPerSecond: number; writeLat: number[]; searchLat: number[] }> {
+async function sequential(
+  caller: ToolCaller,
+  warmup: number,
+): Promise<{ writesPerSecond: number; writeLat: number[]; searchLat: number[] }> {
   await pool(warmup, 1, (i) => caller.call("add_observations", writeArgs(ENTITIES - 1 - (i % 1000), `client warmup ${i}`)));
   await pool(warmup, 1, (i) => caller.call("search_nodes", { query: searchQuery(200_000 + i) }));
   const t = performance.now();
