@@ -80,6 +80,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   /** Whether an MCP client may listen for changes (true until the sessions object says nobody does). */
   private watched = true;
   private watchGeneration = 0;
+  /** Namespaces whose graph changed since MCP subscribers last heard of it. */
+  private touched = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env);
@@ -171,7 +173,10 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       }
       const changed = this.replication.apply(rows);
       this.storeClock();
-      if (changed) this.afterWrites(changed);
+      if (changed) {
+        for (const r of rows) if ("ns" in r) this.touched.add(r.ns);
+        this.afterWrites(changed);
+      }
       return changed;
     });
   }
@@ -226,11 +231,12 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
    * Runs `fn` in one transaction; each row change it makes gets its own stamp. `atomic = false` is for
    * a change of one statement, atomic by itself: a transaction around it would cost a tenth of a write.
    */
-  private write<T>(fn: (stamp: Stamper, now: Date) => T, atomic = true): T {
-    return atomic ? this.ctx.storage.transactionSync(() => this.stamped(fn)) : this.stamped(fn);
+  /** A write; `namespace` names the graph it changes, if it changes one. */
+  private write<T>(fn: (stamp: Stamper, now: Date) => T, atomic = true, namespace?: string): T {
+    return atomic ? this.ctx.storage.transactionSync(() => this.stamped(fn, namespace)) : this.stamped(fn, namespace);
   }
 
-  private stamped<T>(fn: (stamp: Stamper, now: Date) => T): T {
+  private stamped<T>(fn: (stamp: Stamper, now: Date) => T, namespace?: string): T {
     const hlc = this.hlc.tick();
     const before = this.oseq;
     const stamp: Stamper = (): Stamp => ({ hlc, origin: this.cellId, oseq: ++this.oseq });
@@ -238,6 +244,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       const result = fn(stamp, new Date());
       const changes = this.oseq - before;
       if (changes > 0) {
+        if (namespace !== undefined) this.touched.add(namespace);
         this.sync.poke();
         this.clockUnstored = true;
         this.afterWrites(changes);
@@ -284,12 +291,14 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   /** After a batch of changes (ours or a peer's): MCP subscribers hear of it, if any listen. */
   private notifyWatchers(): void {
     const ns = this.env.MCP_SESSIONS;
-    if (!ns || !this.watched) return;
+    const namespaces = [...this.touched];
+    this.touched.clear();
+    if (!ns || !this.watched || namespaces.length === 0) return;
     const generation = this.watchGeneration;
     this.ctx.waitUntil(
       ns
         .get(ns.idFromName("mcp"))
-        .changed()
+        .changed(namespaces)
         .then(
           (listening) => {
             if (!listening && generation === this.watchGeneration) this.watched = false;
@@ -323,13 +332,17 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   }
 
   /** Rolls back the whole transaction when the outcome is a refusal, so a refused request changes nothing. */
-  private writeOutcome<T>(fn: (stamp: Stamper) => Outcome<T>): Outcome<T> {
+  private writeOutcome<T>(namespace: string, fn: (stamp: Stamper) => Outcome<T>): Outcome<T> {
     try {
-      return this.write((stamp) => {
-        const outcome = fn(stamp);
-        if (!outcome.ok) throw new Refusal(outcome);
-        return outcome;
-      });
+      return this.write(
+        (stamp) => {
+          const outcome = fn(stamp);
+          if (!outcome.ok) throw new Refusal(outcome);
+          return outcome;
+        },
+        true,
+        namespace,
+      );
     } catch (e) {
       if (e instanceof Refusal) return e.outcome as Outcome<T>;
       throw e;
@@ -337,10 +350,10 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   }
 
   createEntities(req: GraphRequest<"create_entities">): Outcome<Entity[]> {
-    return this.writeOutcome((s) => this.graph.createEntities(req, s));
+    return this.writeOutcome(req.namespace, (s) => this.graph.createEntities(req, s));
   }
   createRelations(req: GraphRequest<"create_relations">): Outcome<Relation[]> {
-    return this.writeOutcome((s) => this.graph.createRelations(req, s));
+    return this.writeOutcome(req.namespace, (s) => this.graph.createRelations(req, s));
   }
   addObservations(req: GraphRequest<"add_observations">): Outcome<ObservationsAdded> {
     // Planned first (reads only; a refusal writes nothing), then written. The usual call adds one
@@ -348,16 +361,19 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     const plan = this.graph.planObservations(req);
     if (!plan.ok) return plan;
     const rows = plan.value.reduce((n, p) => n + p.addedObservations.length, 0);
-    return { ok: true, value: this.write((s) => this.graph.applyObservations(req.namespace, plan.value, s), rows > 1) };
+    return {
+      ok: true,
+      value: this.write((s) => this.graph.applyObservations(req.namespace, plan.value, s), rows > 1, req.namespace),
+    };
   }
   deleteEntities(req: GraphRequest<"delete_entities">): Outcome<{ deleted: string[] }> {
-    return this.writeOutcome((s) => this.graph.deleteEntities(req, s));
+    return this.writeOutcome(req.namespace, (s) => this.graph.deleteEntities(req, s));
   }
   deleteObservations(req: GraphRequest<"delete_observations">): Outcome<{ removed: number }> {
-    return this.writeOutcome((s) => this.graph.deleteObservations(req, s));
+    return this.writeOutcome(req.namespace, (s) => this.graph.deleteObservations(req, s));
   }
   deleteRelations(req: GraphRequest<"delete_relations">): Outcome<{ removed: number }> {
-    return this.writeOutcome((s) => this.graph.deleteRelations(req, s));
+    return this.writeOutcome(req.namespace, (s) => this.graph.deleteRelations(req, s));
   }
   readGraph(req: GraphRequest<"read_graph">): Graph {
     return this.graph.readGraph(req.namespace);

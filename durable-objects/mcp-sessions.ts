@@ -6,6 +6,7 @@
  * stateless); only subscriptions need one. Sessions unseen for a day are forgotten.
  */
 import { DurableObject } from "cloudflare:workers";
+import { GRAPH_URI } from "../lib/graph-types";
 import { all, migrate, one } from "../lib/sql";
 import { STATE_OBJECT, type ConsciousnessState } from "./consciousness-state";
 
@@ -105,15 +106,20 @@ export class McpSessions extends DurableObject<SessionsEnv> {
   }
 
   /**
-   * The graph changed: every open stream hears about each resource it subscribed to. Answers whether
-   * any stream listens, so the state object can stop calling while nobody does.
+   * The graphs of these namespaces changed: every open stream hears about each of their resources it
+   * subscribed to. Answers whether any stream listens, so the state object can stop calling while
+   * nobody does.
    */
-  async changed(): Promise<boolean> {
+  async changed(namespaces: string[]): Promise<boolean> {
     if (this.streams.size === 0) return false;
+    const changed = new Set(namespaces.map((ns) => `${GRAPH_URI}/${ns}`));
+    if (namespaces.includes("default")) changed.add(GRAPH_URI);
     let listening = false;
     for (const [id, writer] of this.streams) {
-      for (const uri of this.subscribed(id)) {
-        listening = true;
+      const uris = this.subscribed(id);
+      if (uris.length > 0) listening = true;
+      for (const uri of uris) {
+        if (!changed.has(uri)) continue;
         const note = { jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } };
         await writer.write(new TextEncoder().encode(`event: message\ndata: ${JSON.stringify(note)}\n\n`)).catch(() => {
           this.dropStream(id, writer);

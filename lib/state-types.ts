@@ -11,10 +11,12 @@ const shortText = (max: number, what: string) => z.string().max(max, `${what} is
 export const MessageSchema = z
   .object({
     from_cell: shortText(128, "from_cell").min(1).optional(),
-    to_cell: shortText(128, "to_cell").min(1).optional(),
-    content: z.union([shortText(65536, "content").min(1, "content must not be empty"), z.record(z.string(), z.unknown())]),
+    to_cell: shortText(128, "to_cell").min(1).optional().describe("The cell it is meant for, if one"),
+    content: z
+      .union([shortText(65536, "content").min(1, "content must not be empty"), z.record(z.string(), z.unknown())])
+      .describe("The message: text, or a JSON object"),
     message_type: shortText(64, "message_type").min(1).optional(),
-    type: shortText(64, "type").min(1).optional(),
+    type: shortText(64, "type").min(1).optional().describe("A message type, e.g. note, status, question"),
     priority: z.union([z.enum(PRIORITIES), z.number().int().min(0).max(10)]).default("normal"),
     metadata: z.record(z.string(), z.unknown()).default({}),
   })

@@ -5,11 +5,9 @@
  */
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
-import { NamespaceSchema } from "../../../lib/graph-types";
+import { GRAPH_URI, NamespaceSchema } from "../../../lib/graph-types";
 import type { CellBinding } from "../../../lib/rpc";
 import { askCell } from "../cell";
-
-export const GRAPH_URI = "memory://knowledge-graph";
 
 /** A resource URI this server serves: the default graph, or a namespace's. */
 export function isGraphUri(uri: string): boolean {
