@@ -206,6 +206,9 @@ export async function benchMcp(root: string): Promise<Figure[]> {
     ];
     report("mcp", figures, root);
     return figures;
+  } catch (e) {
+    console.error(`bench mcp failed; the stack's last output:\n${stack.output.slice(-3000)}`);
+    throw e;
   } finally {
     client.close();
     await ours?.close().catch(() => undefined);

@@ -339,4 +339,36 @@ describe("bridge", () => {
       await Promise.all([client.close(), other.close()]);
     }
   });
+
+  it("MCP: a plain tools/call (the fast path) answers exactly as the SDK's server answers the same call in a batch", async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(desk.url("bridge", "/mcp"), {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    const entity = { name: "Fast", entityType: "path", observations: ["same answer"] };
+    const create = { name: "create_entities", arguments: { namespace: "fast-path", entities: [entity] } };
+    await post({ jsonrpc: "2.0", id: 0, method: "tools/call", params: create });
+    // Calls whose answer is the same the second time, so both paths can make each one.
+    const calls: [string, Record<string, unknown>][] = [
+      [create.name, create.arguments],
+      ["search_nodes", { namespace: "fast-path", query: "same" }],
+      ["open_nodes", { namespace: "fast-path", names: ["Fast", "Missing"] }],
+      ["add_observations", { namespace: "fast-path", observations: [{ entityName: "Nobody", contents: ["x"] }] }],
+      ["search_nodes", { namespace: "fast-path", query: "" }],
+      ["create_entities", { entities: "not a list" }],
+      ["read_messages", { limit: 100000 }],
+    ];
+    for (const [i, [name, args]] of calls.entries()) {
+      const message = { jsonrpc: "2.0", id: i + 1, method: "tools/call", params: { name, arguments: args } };
+      const fast = (await post(message)) as { result: unknown };
+      // A batch is not the fast path's: the SDK's server answers it (a batch of one, unwrapped).
+      const viaSdk = (await post([message])) as unknown;
+      expect(fast).toEqual(Array.isArray(viaSdk) ? viaSdk[0] : viaSdk);
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * /mcp: MCP over Streamable HTTP with the SDK's web-standard transport, stateless: any request may
  * reach any isolate. Servers with their tools are built once and reused (one per request in flight;
- * building one per request cost more than the tool call it served). A client that initializes gets
+ * building one per request cost more than the tool call it served), and a plain tools/call takes
+ * the fast path (fast-call.ts). A client that initializes gets
  * a session id, which it needs only to subscribe to the graph's resources and to hold a GET stream
  * for their `notifications/resources/updated` (durable-objects/mcp-sessions.ts); calls without one
  * work as before.
@@ -12,9 +13,9 @@ import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema }
 import type { McpSessions } from "../../../durable-objects/mcp-sessions";
 import type { CellBinding } from "../../../lib/rpc";
 import { VERSION } from "../../../lib/version";
-import { registerCellTools } from "./cell-tools";
+import { fastToolCall, TOOL_SPECS } from "./fast-call";
 import { registerGraphResources, isGraphUri } from "./resources";
-import { registerMemoryTools } from "./memory-tools";
+import { registerTools } from "./tools";
 
 export interface McpEnv {
   CELL?: CellBinding;
@@ -36,8 +37,7 @@ class Pooled {
           "Shared memory and context of the developer's machines. Memory tools work like the reference memory server; use a namespace per project.",
       },
     );
-    registerMemoryTools(this.mcp, () => this.env.CELL);
-    registerCellTools(this.mcp, () => this.env.CELL);
+    registerTools(this.mcp, TOOL_SPECS, () => this.env.CELL);
     registerGraphResources(this.mcp, () => this.env.CELL);
     this.mcp.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
       const uri = request.params.uri;
@@ -125,24 +125,24 @@ export async function handleMcp(request: Request, env: McpEnv): Promise<Response
   if (session && sessions && !(await sessionExists(sessions, session))) {
     return rpcError(404, "unknown session; initialize again");
   }
-  // An initialize gets a session (when this bridge keeps them): its body is read here to tell.
-  if (!session && sessions && (request.headers.get("content-type") ?? "").includes("json")) {
-    let body: unknown;
-    try {
-      body = JSON.parse(await request.text());
-    } catch (e) {
-      return new Response(
-        JSON.stringify({ jsonrpc: "2.0", error: { code: -32700, message: `Parse error: ${(e as Error).message}` }, id: null }),
-        { status: 400, headers: { "content-type": "application/json" } },
-      );
-    }
-    if (!isInitialize(body)) return serve(request, env, undefined, body);
-    const response = await serve(request, env, undefined, body);
-    if (response.status !== 200) return response;
-    const id = await sessions.open();
-    const withId = new Response(response.body, response);
-    withId.headers.set("mcp-session-id", id);
-    return withId;
+  // Anything but JSON is the SDK's to refuse.
+  if (!(request.headers.get("content-type") ?? "").includes("json")) return serve(request, env, session);
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.text());
+  } catch (e) {
+    return new Response(
+      JSON.stringify({ jsonrpc: "2.0", error: { code: -32700, message: `Parse error: ${(e as Error).message}` }, id: null }),
+      { status: 400, headers: { "content-type": "application/json" } },
+    );
   }
-  return serve(request, env, session);
+  const fast = fastToolCall(request, body, env.CELL);
+  if (fast) return fast;
+  // An initialize gets a session (when this bridge keeps them).
+  if (session || !sessions || !isInitialize(body)) return serve(request, env, session, body);
+  const response = await serve(request, env, undefined, body);
+  if (response.status !== 200) return response;
+  const withId = new Response(response.body, response);
+  withId.headers.set("mcp-session-id", await sessions.open());
+  return withId;
 }
