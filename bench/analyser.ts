@@ -4,7 +4,7 @@
  * same text: splitting it into lines and running one regex over each line
  * (the least any line-based analyser must do).
  */
-import { analyze } from "../lib/analysis";
+import { analyze } from "../workers/cell/analysis";
 import { median, report, type Figure } from "./stats";
 
 const LINES = 1000;

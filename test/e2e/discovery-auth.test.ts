@@ -3,7 +3,7 @@
  * tampered, replayed and stale inter-cell requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyPair, signRequest } from "../../lib/signing";
+import { generateKeyPair, signRequest } from "../../durable-objects/identity/signing";
 import { TestStack, until } from "../helpers/stack";
 
 const TOKEN = "auth-token";

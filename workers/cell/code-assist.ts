@@ -5,14 +5,15 @@
  * the built-in result, clearly labelled.
  */
 import * as z from "zod";
-import { analyze } from "../../lib/analysis";
 import type { AppRequest } from "../../lib/app";
 import { HttpError } from "../../lib/errors";
 import { NamespaceSchema } from "../../lib/graph-types";
 import { json, readJson } from "../../lib/http";
-import { ACTIONS, buildPrompt, chat, isAction, type Memory } from "../../lib/model";
+import { ACTIONS, isAction } from "../../lib/code-assist";
 import { vars } from "../../lib/vars";
+import { analyze } from "./analysis";
 import { state, type CellEnv } from "./env";
+import { buildPrompt, chat, type Memory } from "./model";
 import { guard } from "./state-routes";
 
 const CODE_LIMIT = 1024 * 1024;

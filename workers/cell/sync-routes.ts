@@ -3,7 +3,7 @@ import type { AppRequest } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { unavailable } from "../../lib/errors";
 import { parseJsonText, json } from "../../lib/http";
-import { identityOf, isSigned, verifyCell } from "../../lib/intercell";
+import { identityOf, isSigned, verifyCell } from "../../durable-objects/identity/intercell";
 import { PokeRequest, PullRequest } from "../../lib/sync-types";
 import { vars } from "../../lib/vars";
 import { state, type CellEnv } from "./env";

@@ -3,7 +3,7 @@ import type { PeerRegistry } from "../../durable-objects/peer-registry";
 import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
 import { requireToken } from "../../lib/auth";
 import { HttpError, notFound } from "../../lib/errors";
-import { identityOf, isSigned, verifyCell, type IdentityStub } from "../../lib/intercell";
+import { identityOf, isSigned, verifyCell, type IdentityStub } from "../../durable-objects/identity/intercell";
 import { json, parseJsonText, readJson, readText } from "../../lib/http";
 import {
   CellHeartbeatSchema,

@@ -1,7 +1,7 @@
 /** The cell's own tools: code assistance, peers, consciousness, messages and context. */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { ACTIONS } from "../../../lib/model";
+import { ACTIONS } from "../../../lib/code-assist";
 import type { CellBinding } from "../../../lib/rpc";
 import { callCell } from "./cell-client";
 import { errorResult, jsonResult } from "./results";

@@ -4,11 +4,8 @@
  * Web-standard APIs only (fetch, AbortController), so it runs in a worker.
  * The API key is sent as a header and never appears in any result or message.
  */
+import { isAction, type Action } from "../../lib/code-assist";
 import { redact, type Analysis } from "./analysis";
-
-export const ACTIONS = ["analyze", "explain", "review", "refactor", "generate", "document", "test"] as const;
-export type Action = (typeof ACTIONS)[number];
-export const isAction = (x: unknown): x is Action => typeof x === "string" && (ACTIONS as readonly string[]).includes(x);
 
 export interface ModelConfig {
   url: string;
