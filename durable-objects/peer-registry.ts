@@ -397,5 +397,5 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
 }
 
 function removeAfterMs(env: object): number {
-  return vars(env).AIOS_PEER_REMOVE_AFTER_SECONDS * 1000;
+  return vars(env).AIOS_PEER_REMOVE_AFTER * 1000;
 }

@@ -1,5 +1,6 @@
 /** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench, soak). */
 import { runBench } from "../bench/run";
+import { types } from "./generate";
 import { exportCommand, importCommand } from "./memory-cli";
 import { soak } from "./soak";
 import { start } from "./start";
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>
   check: (root) => check(root),
   "deploy-dry": (root) => deployDry(root),
   bench: (root, args) => runBench(root, args),
+  types: (root, args) => types(root, args),
   import: (root, args) => importCommand(root, args),
   export: (root, args) => exportCommand(root, args),
   // The fault and load e2e tests in their long form: vitest with AIOS_SOAK=1 (see launcher/soak.ts).

@@ -1,6 +1,7 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
 import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
+import type { DiscoveryVars } from "../../lib/env.generated";
 import { requireToken } from "../../lib/auth";
 import { HttpError, notFound } from "../../lib/errors";
 import { identityOf, isSigned, verifyCell, type IdentityStub } from "../../durable-objects/identity/intercell";
@@ -16,7 +17,7 @@ import {
 import { tryRpc, type CellBinding, type MetricsBinding } from "../../lib/rpc";
 import { vars } from "../../lib/vars";
 
-export interface DiscoveryEnv extends BaseEnv {
+export interface DiscoveryEnv extends BaseEnv, DiscoveryVars {
   PEERS: DurableObjectNamespace<PeerRegistry>;
   IDENTITY: DurableObjectNamespace<CellIdentity>;
   CELL?: CellBinding;
