@@ -7,7 +7,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { median, report, treeRss, type Figure } from "./stats";
+import { report, type Figure } from "./stats";
+import { median, treeRss } from "../harness/measure";
 
 const RUNS = 5;
 const IP = "127.0.20.1";

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, signRequest } from "../../durable-objects/identity/signing";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 const TOKEN = "auth-token";
 const H = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
