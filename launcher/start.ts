@@ -15,6 +15,8 @@ import { ConfigError, parseStackConfig, type StackConfig } from "../lib/config";
 import { createLogger } from "../lib/log";
 import { bindingsFor } from "../lib/settings";
 import { loadEnv } from "./env-file";
+import { refreshDashboardScript } from "./generate";
+import { collectGarbage } from "./heap";
 import { LogFiles } from "./logs";
 import { startMdns, type Mdns } from "./mdns";
 import { checkPorts, listeners } from "./ports";
@@ -145,6 +147,7 @@ export async function start(root: string): Promise<number> {
 
   const specs = readWorkerSpecs(root);
   // Bundles are kept in the checkout and reused while their sources are unchanged (workers.ts).
+  await refreshDashboardScript(root);
   const scripts = await bundleWorkers(specs, path.join(root, ".build", "workers"));
   await stopBundler();
   useScratchFolder(path.join(dataDir, ".runtime", "tmp"));
@@ -191,6 +194,8 @@ export async function start(root: string): Promise<number> {
     // Advertise and browse on the LAN (in the background: it never delays "ready").
     await mdns?.stop();
     mdns = cfg.mdns && !stopping ? startMdns(cfg, token.token, log) : undefined;
+    // What starting the runtime left in the launcher's heap is garbage now (launcher/heap.ts).
+    collectGarbage();
   };
 
   const onRuntimeExit = async (): Promise<void> => {

@@ -19,6 +19,7 @@ export async function check(root: string): Promise<number> {
   const steps: [string, string, string[]][] = [
     ["types (workers)", "tsc", ["-p", "tsconfig.json"]],
     ["types (node)", "tsc", ["-p", "tsconfig.node.json"]],
+    ["types (dashboard script)", "tsc", ["-p", "tsconfig.browser.json"]],
     ["lint", "eslint", ["--max-warnings=0", "."]],
     ["format", "prettier", ["--check", "--log-level=warn", "."]],
   ];
