@@ -2,13 +2,27 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".build/", "data/", "logs/", ".wrangler/", "bench/out/", "coverage/"] },
+  {
+    ignores: [
+      "node_modules/",
+      ".build/",
+      "data/",
+      "logs/",
+      ".wrangler/",
+      "bench/out/",
+      "coverage/",
+      "workers/cell/dashboard/client.generated.ts",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
     languageOptions: {
-      parserOptions: { project: ["./tsconfig.json", "./tsconfig.node.json"], tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ["./tsconfig.json", "./tsconfig.node.json", "./tsconfig.browser.json"],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/no-explicit-any": "error",

@@ -40,7 +40,7 @@ export default defineConfig(async () => {
   const scripts = await bundleWorkers(specs, path.join(root, ".build", "unit-workers"));
   return {
     test: {
-      globalSetup: ["./test/helpers/scratch.ts"],
+      globalSetup: ["./harness/scratch.ts"],
       projects: [
         {
           plugins: [

@@ -4,8 +4,9 @@
  * same text: splitting it into lines and running one regex over each line
  * (the least any line-based analyser must do).
  */
-import { analyze } from "../lib/analysis";
-import { median, report, type Figure } from "./stats";
+import { analyze } from "../workers/cell/analysis";
+import { report, type Figure } from "./stats";
+import { median } from "../harness/measure";
 
 const LINES = 1000;
 const RUNS = 200;

@@ -5,8 +5,9 @@
  * reply, the worst case: every probe waits for its timeout).
  */
 import net from "node:net";
-import { TestStack, until } from "../test/helpers/stack";
-import { median, report, type Figure } from "./stats";
+import { TestStack, until } from "../harness/stack";
+import { report, type Figure } from "./stats";
+import { median } from "../harness/measure";
 
 const RUNS = 3;
 const secret = { AIOS_CLUSTER_SECRET: "bench-secret", AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" };

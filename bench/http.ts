@@ -26,8 +26,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readWorkerSpecs } from "../launcher/workers";
-import { TestStack } from "../test/helpers/stack";
-import { median, percentile, report, type Figure } from "./stats";
+import { TestStack } from "../harness/stack";
+import { report, type Figure } from "./stats";
+import { median, percentile } from "../harness/measure";
 import { entities, searchQuery } from "./workload";
 
 const ROUNDS = 5;

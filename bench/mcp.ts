@@ -9,10 +9,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { TestStack } from "../test/helpers/stack";
+import { TestStack } from "../harness/stack";
+import { startReferenceMemory, type ToolCaller } from "../harness/reference-memory";
 import { jsonClient, type JsonClient } from "./client";
-import { startReferenceMemory, type ToolCaller } from "./reference-memory";
-import { median, percentile, report, type Figure } from "./stats";
+import { report, type Figure } from "./stats";
+import { median, percentile } from "../harness/measure";
 import { entities, pool, searchQuery } from "./workload";
 
 const ENTITIES = 10_000;

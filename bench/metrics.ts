@@ -5,8 +5,9 @@
  * every kind), then 200 sequential scrapes are timed against GET /health of
  * the same worker in the same run (the cost of an HTTP round trip to it).
  */
-import { TestStack, until } from "../test/helpers/stack";
-import { median, percentile, report, type Figure } from "./stats";
+import { TestStack, until } from "../harness/stack";
+import { report, type Figure } from "./stats";
+import { median, percentile } from "../harness/measure";
 
 const PEERS = 50;
 const SCRAPES = 200;

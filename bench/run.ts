@@ -1,4 +1,4 @@
-/** `npm run bench [name…]`: runs the benchmarks and prints their figures. */
+/** `npm run bench [name…]` (its own entry of bin/aios.mjs): runs the benchmarks and prints their figures. */
 import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
 import { benchHttp } from "./http";
@@ -10,7 +10,7 @@ import { benchStartup } from "./startup";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
 import { writeResults, type Figure } from "./stats";
-import { useRunScratch } from "../test/helpers/scratch";
+import { useRunScratch } from "../harness/scratch";
 
 const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   startup: benchStartup,
@@ -24,6 +24,11 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   scale: benchScale,
   http: benchHttp,
 };
+
+/** The entry bin/aios.mjs calls for `aios bench …`. */
+export function main(argv: string[], root: string): Promise<number> {
+  return runBench(root, argv.slice(1));
+}
 
 export async function runBench(root: string, names: string[]): Promise<number> {
   const chosen = names.length ? names : Object.keys(BENCHES);

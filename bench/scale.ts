@@ -26,9 +26,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { sleep, TestStack } from "../test/helpers/stack";
+import { sleep, TestStack } from "../harness/stack";
 import { simulate } from "./simulate";
-import { median, percentile, processTree, report, round, type Figure } from "./stats";
+import { report, round, type Figure } from "./stats";
+import { median, percentile, processTree } from "../harness/measure";
 
 const SIZES = [2, 5, 10] as const;
 const ENV = { AIOS_CLUSTER_SECRET: "bench-scale", AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" };

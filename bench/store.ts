@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SEARCH_COMPACT_IDLE_MS } from "../lib/graph-types";
-import { TestStack } from "../test/helpers/stack";
+import { TestStack } from "../harness/stack";
 import { jsonClient } from "./client";
-import { startReferenceMemory } from "./reference-memory";
-import { median, percentile, report, type Figure } from "./stats";
+import { startReferenceMemory } from "../harness/reference-memory";
+import { report, type Figure } from "./stats";
+import { median, percentile } from "../harness/measure";
 import { entities, pool, searchQuery } from "./workload";
 
 const WRITES = 400;

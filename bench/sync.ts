@@ -3,8 +3,9 @@
  * propagation latency, bytes per idle round at 0 and 100,000 observations,
  * and bytes on the wire per changed row against the row's own JSON size.
  */
-import { TestStack, until } from "../test/helpers/stack";
-import { median, percentile, report, type Figure } from "./stats";
+import { TestStack, until } from "../harness/stack";
+import { report, type Figure } from "./stats";
+import { median, percentile } from "../harness/measure";
 import { entities, sentence } from "./workload";
 
 const ENV = { AIOS_CLUSTER_SECRET: "bench-sync", AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" };

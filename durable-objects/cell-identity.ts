@@ -13,7 +13,7 @@ import {
   verifyAdmissionProof,
   verifyRequest,
   type ReplayGuard,
-} from "../lib/signing";
+} from "./identity/signing";
 import { all, migrate, one } from "../lib/sql";
 import { vars } from "../lib/vars";
 

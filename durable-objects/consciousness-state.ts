@@ -9,7 +9,7 @@ import type { CellIdentity } from "./cell-identity";
 import type { McpSessions } from "./mcp-sessions";
 import type { Entity, Graph, GraphRequest, Outcome, ReadOp, Relation } from "../lib/graph-types";
 import { Hlc, decodeHlc, encodeHlc } from "../lib/hlc";
-import { identityOf } from "../lib/intercell";
+import { identityOf } from "./identity/intercell";
 import type { CounterDelta } from "../lib/metrics-buffer";
 import { tryRpc, type DiscoveryBinding, type MetricsBinding } from "../lib/rpc";
 import { sameVector, type PullRequest, type PullResponse, type SyncRow, type VersionVector } from "../lib/sync-types";

@@ -4,7 +4,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { parsePeerList } from "../lib/address";
-import { identityOf, type IdentityStub } from "../lib/intercell";
+import { identityOf, type IdentityStub } from "./identity/intercell";
 import { onProbeFailure, onProbeSuccess, PROBE_INTERVAL_MS, shouldRemove, type HealthState } from "../lib/peer-health";
 import type { CellHeartbeat, Hello, KnownPeer, PeerInfo, Register } from "../lib/peer-protocol";
 import { CELL_SERVICES, tryRpc, type CellBinding, type Peer, type PeerStatus, type PeerSummary } from "../lib/rpc";
@@ -397,5 +397,5 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
 }
 
 function removeAfterMs(env: object): number {
-  return vars(env).AIOS_PEER_REMOVE_AFTER_SECONDS * 1000;
+  return vars(env).AIOS_PEER_REMOVE_AFTER * 1000;
 }

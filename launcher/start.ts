@@ -13,13 +13,16 @@ import type { Readable } from "node:stream";
 import { createInterface } from "node:readline";
 import { ConfigError, parseStackConfig, type StackConfig } from "../lib/config";
 import { createLogger } from "../lib/log";
+import { bindingsFor } from "../lib/settings";
 import { loadEnv } from "./env-file";
+import { refreshDashboardScript } from "./generate";
+import { collectGarbage } from "./heap";
 import { LogFiles } from "./logs";
 import { startMdns, type Mdns } from "./mdns";
 import { checkPorts, listeners } from "./ports";
 import { forgetRuntime, recordRuntime, stopOrphanedRuntime } from "./runtime-pid";
 import { ensureApiToken } from "./token";
-import { loadVaultSecrets, vaultVars } from "./vault";
+import { loadVaultSecrets, vaultVars, type VaultResult } from "./vault";
 import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
 
 const MIN_BACKOFF_MS = 500;
@@ -50,32 +53,23 @@ export function loadConfig(root: string): StackConfig {
   return parseStackConfig(env, { hostname: os.hostname(), branch: gitBranch(root), lanAddress: lanAddress() });
 }
 
-function workerVars(cfg: StackConfig, apiToken: string, startedAt: number, restart: boolean): Record<string, string> {
-  const v: Record<string, string | undefined> = {
-    AIOS_CELL_ID: cfg.cellId,
-    AIOS_HOSTNAME: cfg.hostname,
-    AIOS_BRANCH: cfg.branch,
-    AIOS_LOG_LEVEL: cfg.logLevel,
-    AIOS_STARTED_AT: String(startedAt),
+/** The vars of one worker: the settings it sees (lib/settings.ts), with what the launcher adds. */
+function workerVars(
+  service: ServiceName,
+  cfg: StackConfig,
+  apiToken: string,
+  vault: VaultResult,
+  startedAt: number,
+  restart: boolean,
+): Record<string, string> {
+  return bindingsFor(service, {
+    ...cfg.settings,
+    ...vaultVars(vault),
+    AIOS_API_TOKEN: apiToken,
+    AIOS_STARTED_AT: startedAt,
     AIOS_BOOT_ID: `${process.pid}-${startedAt}`,
     AIOS_BOOT_REASON: restart ? "restart" : "start",
-    AIOS_API_TOKEN: apiToken,
-    AIOS_CLUSTER_SECRET: cfg.clusterSecret,
-    AIOS_NETWORK_PEERS: cfg.networkPeers.map((p) => p.url).join(","),
-    AIOS_ADVERTISE_HOST: cfg.advertiseHost,
-    AIOS_PEER_REMOVE_AFTER_SECONDS: String(cfg.peerRemoveAfterSeconds),
-    AIOS_DISCOVERY_SCAN: cfg.discoveryScan,
-    AIOS_CELL_PORT: String(cfg.ports.cell),
-    DISCOVERY_PORT: String(cfg.ports.discovery),
-    BRIDGE_PORT: String(cfg.ports.bridge),
-    AIOS_METRICS_PORT: String(cfg.ports.metrics),
-    AIOS_MODEL_URL: cfg.modelUrl,
-    AIOS_MODEL: cfg.model,
-    AIOS_MODEL_API_KEY: cfg.modelApiKey,
-    AIOS_MODEL_TIMEOUT_MS: cfg.modelTimeoutMs?.toString(),
-    AIOS_PROMETHEUS_ADDR: cfg.prometheusAddr,
-  };
-  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
+  });
 }
 
 /** Copies the runtime's output into the logs: our workers already print JSON lines; anything else is wrapped. */
@@ -153,6 +147,7 @@ export async function start(root: string): Promise<number> {
 
   const specs = readWorkerSpecs(root);
   // Bundles are kept in the checkout and reused while their sources are unchanged (workers.ts).
+  await refreshDashboardScript(root);
   const scripts = await bundleWorkers(specs, path.join(root, ".build", "workers"));
   await stopBundler();
   useScratchFolder(path.join(dataDir, ".runtime", "tmp"));
@@ -166,7 +161,6 @@ export async function start(root: string): Promise<number> {
 
   const boot = async (restart = false): Promise<void> => {
     startedAt = Date.now();
-    const vars = { ...workerVars(cfg, token.token, startedAt, restart), ...vaultVars(cfg, secrets.vault) };
     const instance = new Miniflare({
       host: "127.0.0.1",
       port: 0,
@@ -179,7 +173,14 @@ export async function start(root: string): Promise<number> {
           if (!stopping && mf === instance) void onRuntimeExit();
         });
       },
-      workers: specs.map((s) => workerOptions(s, scripts.get(s.service)!, vars, socketOf.get(s.service)!)),
+      workers: specs.map((s) =>
+        workerOptions(
+          s,
+          scripts.get(s.service)!,
+          workerVars(s.service, cfg, token.token, secrets.vault, startedAt, restart),
+          socketOf.get(s.service)!,
+        ),
+      ),
     });
     mf = instance;
     takeOverSignals();
@@ -193,6 +194,8 @@ export async function start(root: string): Promise<number> {
     // Advertise and browse on the LAN (in the background: it never delays "ready").
     await mdns?.stop();
     mdns = cfg.mdns && !stopping ? startMdns(cfg, token.token, log) : undefined;
+    // What starting the runtime left in the launcher's heap is garbage now (launcher/heap.ts).
+    collectGarbage();
   };
 
   const onRuntimeExit = async (): Promise<void> => {

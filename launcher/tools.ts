@@ -1,6 +1,7 @@
 /** Project tasks that must run on every OS without a POSIX shell: check and deploy:dry. */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
+import { types } from "./generate";
 import { readWorkerSpecs } from "./workers";
 
 function bin(root: string, name: string): string {
@@ -18,10 +19,12 @@ export async function check(root: string): Promise<number> {
   const steps: [string, string, string[]][] = [
     ["types (workers)", "tsc", ["-p", "tsconfig.json"]],
     ["types (node)", "tsc", ["-p", "tsconfig.node.json"]],
+    ["types (dashboard script)", "tsc", ["-p", "tsconfig.browser.json"]],
     ["lint", "eslint", ["--max-warnings=0", "."]],
     ["format", "prettier", ["--check", "--log-level=warn", "."]],
   ];
-  let ok = true;
+  console.log("> generated files (npm run types)");
+  let ok = (await types(root, ["--check"])) === 0;
   for (const [label, name, args] of steps) ok = run(root, label, name, args) && ok;
   return ok ? 0 : 1;
 }

@@ -10,6 +10,7 @@
  * or returns a secret value or the Vault token: only names and problems.
  */
 import type { StackConfig } from "../lib/config";
+import { publicAddress, type Settings } from "../lib/settings";
 import type { Logger } from "../lib/log";
 
 export type VaultStatus = "available" | "unavailable" | "not_configured";
@@ -173,6 +174,7 @@ export function applyVault(cfg: StackConfig, result: VaultResult): { cfg: StackC
     const field = FIELD[key];
     if (next[field] !== undefined && next[field] !== value) overridden.push(key);
     next[field] = value;
+    next.settings = { ...next.settings, [key]: value };
   }
   return { cfg: next, overridden };
 }
@@ -182,26 +184,9 @@ export function vaultKeys(result: VaultResult): VaultKey[] {
   return VAULT_KEYS.filter((k) => result.secrets[k] !== undefined);
 }
 
-/** The address without any user:password part (it goes to the workers as a plain var). */
-function publicAddress(addr: string): string {
-  try {
-    const u = new URL(addr);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/+$/, "");
-  } catch {
-    return "";
-  }
-}
-
 /** Non-secret vars for the workers: the bridge's /vault-status reports them. */
-export function vaultVars(cfg: StackConfig, result: VaultResult): Record<string, string> {
-  const v: Record<string, string> = { AIOS_VAULT_STATUS: result.status };
-  if (cfg.vaultAddr) v["AIOS_VAULT_ADDR"] = publicAddress(cfg.vaultAddr);
-  const keys = vaultKeys(result);
-  if (keys.length > 0) v["AIOS_VAULT_KEYS"] = keys.join(",");
-  if (result.problem) v["AIOS_VAULT_PROBLEM"] = result.problem;
-  return v;
+export function vaultVars(result: VaultResult): Pick<Settings, "AIOS_VAULT_STATUS" | "AIOS_VAULT_KEYS" | "AIOS_VAULT_PROBLEM"> {
+  return { AIOS_VAULT_STATUS: result.status, AIOS_VAULT_KEYS: vaultKeys(result).join(","), AIOS_VAULT_PROBLEM: result.problem };
 }
 
 /**

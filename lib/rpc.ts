@@ -2,7 +2,7 @@
  * The typed RPC surface between the workers (service bindings). Workers
  * implement these; callers only see the interfaces, never each other's code.
  */
-import type { CodeAssistInput } from "./code-assist-types";
+import type { CodeAssistInput } from "./code-assist";
 import { HttpError } from "./errors";
 import type { GraphOp, GraphRequest } from "./graph-types";
 import type { CounterDelta, MetricsSink } from "./metrics-buffer";

@@ -1,50 +1,17 @@
 /**
  * The variables every worker receives (from the launcher, or wrangler [vars]
- * and secrets when deployed), parsed once per isolate with zod.
+ * and secrets when deployed), parsed once per isolate with the schemas of
+ * lib/settings.ts. A bad value is a ConfigError naming the variable (the
+ * launcher refuses it before any worker runs; a deployed worker fails loudly
+ * rather than running with a value nobody set).
  */
-// zod/mini: every worker parses these, and the full zod would add ~450 KB to each isolate.
-import * as z from "zod/mini";
-import { parseLogLevel } from "./log";
+import type { WorkerVarName } from "./env.generated";
+import { parseSettings, resolveCellId, SETTING_NAMES, SETTINGS, type Settings } from "./settings";
 
-const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
-const port = (fallback: number) => z._default(z.coerce.number().check(z.int()), fallback);
+/** What a worker reads: the settings some worker sees, AIOS_CELL_ID resolved. */
+export type WorkerVars = Omit<Pick<Settings, WorkerVarName>, "AIOS_CELL_ID"> & { AIOS_CELL_ID: string };
 
-export const WorkerVarsSchema = z.object({
-  AIOS_CELL_ID: text("cell"),
-  AIOS_HOSTNAME: text("unknown"),
-  AIOS_BRANCH: text("main"),
-  AIOS_LOG_LEVEL: z.pipe(z.optional(z.string()), z.transform(parseLogLevel)),
-  /** ms since epoch when the launcher (re)started the runtime. */
-  /** This boot of the runtime, and whether the launcher restarted it after a crash. */
-  AIOS_BOOT_ID: z.optional(z.string()),
-  AIOS_BOOT_REASON: z.optional(z.string()),
-  AIOS_STARTED_AT: z.optional(z.coerce.number().check(z.int(), z.nonnegative())),
-  AIOS_API_TOKEN: z.optional(z.string()),
-  AIOS_CLUSTER_SECRET: z.optional(z.string()),
-  AIOS_NETWORK_PEERS: z._default(z.string(), ""),
-  /** The address other cells reach this one at (the launcher picks it from AIOS_HOST or the LAN interface). */
-  AIOS_ADVERTISE_HOST: text("127.0.0.1"),
-  AIOS_PEER_REMOVE_AFTER_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
-  AIOS_DISCOVERY_SCAN: z._default(z.string(), ""),
-  AIOS_CELL_PORT: port(8000),
-  DISCOVERY_PORT: port(8001),
-  BRIDGE_PORT: port(3001),
-  AIOS_METRICS_PORT: port(9091),
-  AIOS_MODEL_URL: z.optional(z.string()),
-  AIOS_MODEL: z.optional(z.string()),
-  AIOS_MODEL_API_KEY: z.optional(z.string()),
-  /** How long the cell waits for the model, in ms; a bad value means the default (30 s), never a broken worker. */
-  AIOS_MODEL_TIMEOUT_MS: z.catch(z.optional(z.coerce.number().check(z.int(), z.positive())), undefined),
-  AIOS_VAULT_ADDR: z.optional(z.string()),
-  AIOS_VAULT_STATUS: z.optional(z.string()),
-  /** Comma-separated names (never values) of the secrets the launcher read from Vault. */
-  AIOS_VAULT_KEYS: z._default(z.string(), ""),
-  /** Why Vault could not be used (no secrets in it). */
-  AIOS_VAULT_PROBLEM: z.optional(z.string()),
-  AIOS_PROMETHEUS_ADDR: z.optional(z.string()),
-});
-
-export type WorkerVars = z.infer<typeof WorkerVarsSchema>;
+const WORKER_VAR_NAMES = SETTING_NAMES.filter((n) => SETTINGS[n].workers.length > 0) as WorkerVarName[];
 
 const cache = new WeakMap<object, WorkerVars>();
 // Set lazily: workerd freezes the clock during global scope.
@@ -53,12 +20,10 @@ let isolateStart: number | undefined;
 export function vars(env: object): WorkerVars {
   let v = cache.get(env);
   if (!v) {
-    const picked: Record<string, unknown> = {};
-    for (const key of Object.keys(WorkerVarsSchema.shape)) {
-      const value = (env as Record<string, unknown>)[key];
-      if (typeof value === "string" && value !== "") picked[key] = value;
-    }
-    v = WorkerVarsSchema.parse(picked);
+    const raw = env as Record<string, unknown>;
+    const s = parseSettings(raw, WORKER_VAR_NAMES);
+    const hostname = typeof raw["AIOS_HOSTNAME"] === "string" ? raw["AIOS_HOSTNAME"] : undefined;
+    v = { ...s, AIOS_CELL_ID: resolveCellId(s, hostname) };
     cache.set(env, v);
   }
   return v;

@@ -5,7 +5,7 @@
  * the peers so they pull at once instead of waiting for their next round.
  */
 import { parseJsonText } from "../../lib/http";
-import { signedPost, type IdentityStub } from "../../lib/intercell";
+import { signedPost, type IdentityStub } from "../identity/intercell";
 import type { CounterDelta } from "../../lib/metrics-buffer";
 import { PullResponse, sameVector, type SyncRow, type VersionVector } from "../../lib/sync-types";
 import type { SyncState } from "./sync-state";

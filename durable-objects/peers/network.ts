@@ -1,5 +1,5 @@
 /** The outbound side of discovery: signed calls to other cells' discovery services. */
-import { signedPost, type IdentityStub } from "../../lib/intercell";
+import { signedPost, type IdentityStub } from "../identity/intercell";
 import { parseJsonText } from "../../lib/http";
 import {
   CellHeartbeatSchema,

@@ -1,5 +1,5 @@
 /** Network scan: probes each address's cell port with bounded concurrency and short timeouts. */
-import { addresses, parseScanRanges } from "../../lib/cidr";
+import { addresses, parseScanRanges } from "./cidr";
 import { discover } from "./network";
 
 export const SCAN_CONCURRENCY = 64;

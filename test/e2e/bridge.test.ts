@@ -3,7 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 const ENV = { AIOS_CLUSTER_SECRET: "bridge-secret", AIOS_API_TOKEN: "bridge-token" };
 

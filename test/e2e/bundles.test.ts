@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bundleWorkers, readWorkerSpecs } from "../../launcher/workers";
-import { ROOT } from "../helpers/stack";
+import { ROOT } from "../../harness/stack";
 
 describe("worker bundles", () => {
   it("are reused while every input is unchanged, and rebuilt when one changes", async () => {

@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { TestStack } from "../helpers/stack";
+import { TestStack } from "../../harness/stack";
 
 async function failsWith(env: Record<string, string>, pattern: RegExp, ip = "127.0.11.1"): Promise<void> {
   const s = await TestStack.start({ ip, env, waitReady: false });

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, TestStack, until } from "../helpers/stack";
+import { ROOT, TestStack, until } from "../../harness/stack";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);

@@ -3,8 +3,8 @@
  * tampered, replayed and stale inter-cell requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyPair, signRequest } from "../../lib/signing";
-import { TestStack, until } from "../helpers/stack";
+import { generateKeyPair, signRequest } from "../../durable-objects/identity/signing";
+import { TestStack, until } from "../../harness/stack";
 
 const TOKEN = "auth-token";
 const H = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };

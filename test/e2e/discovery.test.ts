@@ -1,6 +1,6 @@
 /** Issue 4: cells find, admit and health-check each other; forged requests are refused. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 interface PeerList {
   peers: { cell_id: string; status: string; source: string; rtt_ms: number | null; last_seen: string; first_seen: string }[];

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { processTree } from "../../bench/stats";
-import { TestStack, sleep, until } from "../helpers/stack";
+import { processTree } from "../../harness/measure";
+import { TestStack, sleep, until } from "../../harness/stack";
 
 const ENV = { AIOS_API_TOKEN: "fault-token" };
 /** AIOS_SOAK=1 (set by `npm run soak`): the long form of these tests. */

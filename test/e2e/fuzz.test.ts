@@ -4,7 +4,7 @@
  * requests that were refused never change the stored state (its digest).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack } from "../helpers/stack";
+import { TestStack } from "../../harness/stack";
 
 const TOKEN = "fuzz-token";
 const REQUESTS = Number(process.env["AIOS_FUZZ_REQUESTS"] ?? 2500);

@@ -4,8 +4,8 @@
  * reported. 10 s in CI; `npm run soak` sets AIOS_SOAK=1, which runs it for 60 s.
  */
 import { describe, expect, it } from "vitest";
-import { percentile } from "../../bench/stats";
-import { TestStack, sleep } from "../helpers/stack";
+import { percentile } from "../../harness/measure";
+import { TestStack, sleep } from "../../harness/stack";
 
 /** AIOS_SOAK=1 (set by `npm run soak`): the long form. */
 const SOAK = process.env["AIOS_SOAK"] === "1";

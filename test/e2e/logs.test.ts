@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LogFiles } from "../../launcher/logs";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 describe("log files", () => {
   it("rotate by day, and by size within a day", () => {

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandOver, foundCell, localDiscoveryUrl, mdnsSocketOptions, serviceUrl } from "../../launcher/mdns";
-import { ROOT, sleep, until } from "../helpers/stack";
+import { ROOT, sleep, until } from "../../harness/stack";
 
 interface Received {
   method: string | undefined;

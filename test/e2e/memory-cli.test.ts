@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReferenceMemory } from "../../bench/reference-memory";
+import { startReferenceMemory } from "../../harness/reference-memory";
 import { chunkLines } from "../../launcher/memory-cli";
 import type { Entity, Graph, Relation } from "../../lib/graph-types";
 import { parseMemoryJsonl, type ImportCounts as Counts } from "../../lib/memory-jsonl";
-import { ROOT, TestStack } from "../helpers/stack";
+import { ROOT, TestStack } from "../../harness/stack";
 
 const IP = "127.0.42.1";
 const UNREACHABLE = "http://127.0.42.9:8000";

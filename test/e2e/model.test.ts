@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TestStack } from "../helpers/stack";
+import { TestStack } from "../../harness/stack";
 
 const MODEL_IP = "127.0.43.1";
 const STACK_IP = "127.0.43.2";

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 const ENV = { AIOS_CLUSTER_SECRET: "prom-secret", AIOS_API_TOKEN: "prom-token", AIOS_LOG_LEVEL: "warn" };
 const PROM_ADDR = "127.0.44.10:9090";

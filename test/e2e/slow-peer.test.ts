@@ -9,9 +9,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { median } from "../../bench/stats";
+import { median } from "../../harness/measure";
 import { DelayProxy } from "../helpers/delay-proxy";
-import { PORTS, TestStack, sleep, until } from "../helpers/stack";
+import { PORTS, TestStack, sleep, until } from "../../harness/stack";
 
 /** AIOS_SOAK=1 (set by `npm run soak`): the long form. */
 const SOAK = process.env["AIOS_SOAK"] === "1";

@@ -2,7 +2,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { TestStack } from "../helpers/stack";
+import { TestStack } from "../../harness/stack";
 
 describe("consciousness store on a real stack", () => {
   it("generates the API token once, mode 0600, and keeps state across a restart", async () => {

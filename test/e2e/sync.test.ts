@@ -1,6 +1,6 @@
 /** Issue 5 end to end: stacks on 127.0.33.x replicate the whole consciousness and converge. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 const ENV = { AIOS_CLUSTER_SECRET: "sync-secret", AIOS_API_TOKEN: "sync-token" };
 type Graph = { entities: { name: string; entityType: string; observations: string[] }[]; relations: unknown[] };

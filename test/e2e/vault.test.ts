@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readVault } from "../../launcher/vault";
-import { TestStack, until } from "../helpers/stack";
+import { TestStack, until } from "../../harness/stack";
 
 const VAULT_IP = "127.0.41.100";
 const DOWN_IP = "127.0.41.102";

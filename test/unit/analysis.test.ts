@@ -1,6 +1,6 @@
 /** The built-in analyser: language detection, outline, figures, findings, robustness and determinism. */
 import { describe, expect, it } from "vitest";
-import { analyze, detectLanguage, redact, type Analysis, type Finding } from "../../lib/analysis";
+import { analyze, detectLanguage, redact, type Analysis, type Finding } from "../../workers/cell/analysis";
 
 const rules = (a: Analysis) => a.findings.map((f) => `${f.line}:${f.rule}`);
 const byRule = (a: Analysis, rule: string) => a.findings.filter((f) => f.rule === rule);

@@ -1,6 +1,6 @@
 /** AIOS_DISCOVERY_SCAN parsing. */
 import { describe, expect, it } from "vitest";
-import { addresses, intToIp, ipToInt, parseScanRanges, type ScanRange } from "../../lib/cidr";
+import { addresses, intToIp, ipToInt, parseScanRanges, type ScanRange } from "../../durable-objects/peers/cidr";
 
 function ok(text: string, maxAddresses?: number): { ranges: ScanRange[]; total: number } {
   const res = parseScanRanges(text, maxAddresses === undefined ? {} : { maxAddresses });

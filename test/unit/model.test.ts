@@ -1,16 +1,8 @@
 /** The OpenAI-compatible model client and the prompt it sends, with a fake fetch standing in for the endpoint. */
 import { describe, expect, it } from "vitest";
-import { analyze } from "../../lib/analysis";
-import {
-  ACTIONS,
-  buildPrompt,
-  chat,
-  chatUrl,
-  isAction,
-  PROMPT_LIMITS,
-  type ChatMessage,
-  type ModelConfig,
-} from "../../lib/model";
+import { ACTIONS, isAction } from "../../lib/code-assist";
+import { analyze } from "../../workers/cell/analysis";
+import { buildPrompt, chat, chatUrl, PROMPT_LIMITS, type ChatMessage, type ModelConfig } from "../../workers/cell/model";
 
 const KEY = "sk-test-0123456789abcdefSECRET";
 const MESSAGES: ChatMessage[] = [

@@ -24,7 +24,7 @@ import {
   type KeyPair,
   type SignatureInput,
   type VerifyOptions,
-} from "../../lib/signing";
+} from "../../durable-objects/identity/signing";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -1,5 +1,5 @@
 import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
-import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema } from "../../lib/code-assist-types";
+import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema } from "../../lib/code-assist";
 import { unavailable } from "../../lib/errors";
 import { json, readJson } from "../../lib/http";
 import { ContextSchema, LevelReportSchema, STATE_BODY_LIMIT } from "../../lib/state-types";

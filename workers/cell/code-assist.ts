@@ -4,13 +4,13 @@
  * answer says which layer produced what, and a model failure falls back to
  * the built-in result, clearly labelled.
  */
-import { analyze } from "../../lib/analysis";
 import type { AppRequest } from "../../lib/app";
-import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema, type CodeAssistInput } from "../../lib/code-assist-types";
+import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema, type CodeAssistInput } from "../../lib/code-assist";
 import { json, readJson } from "../../lib/http";
-import { buildPrompt, chat, type Memory } from "../../lib/model";
 import { vars } from "../../lib/vars";
+import { analyze } from "./analysis";
 import { state, type CellEnv } from "./env";
+import { buildPrompt, chat, type Memory } from "./model";
 
 /** The shared memories most related to this code: searched by its outline names and file name. */
 async function relatedMemories(env: CellEnv, namespace: string, terms: string[]): Promise<Memory[]> {

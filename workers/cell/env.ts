@@ -2,9 +2,11 @@ import type { CellIdentity } from "../../durable-objects/cell-identity";
 import { STATE_OBJECT, type ConsciousnessState } from "../../durable-objects/consciousness-state";
 import type { McpSessions } from "../../durable-objects/mcp-sessions";
 import type { BaseEnv } from "../../lib/app";
+import type { CellVars } from "../../lib/env.generated";
 import type { DiscoveryBinding, MetricsBinding } from "../../lib/rpc";
 
-export interface CellEnv extends BaseEnv {
+/** The cell's bindings and its variables (declared in lib/settings.ts, read through lib/vars.ts). */
+export interface CellEnv extends BaseEnv, CellVars {
   STATE: DurableObjectNamespace<ConsciousnessState>;
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
   DISCOVERY?: DiscoveryBinding;

@@ -1,6 +1,6 @@
 /** Cell worker (:8000): REST API, shared consciousness state, code assistance, dashboard. */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { CodeAssistInput } from "../../lib/code-assist-types";
+import type { CodeAssistInput } from "../../lib/code-assist";
 import { unavailable } from "../../lib/errors";
 import type { GraphOp, GraphRequest } from "../../lib/graph-types";
 import { answer, type CellInfo, type CellMetrics, type CellRpc } from "../../lib/rpc";

@@ -2,7 +2,7 @@
 import type { AppRequest, PeerCall, RequestContext } from "../../lib/app";
 import { unavailable } from "../../lib/errors";
 import { parseJsonText, json } from "../../lib/http";
-import { identityOf, verifyCell } from "../../lib/intercell";
+import { identityOf, verifyCell } from "../../durable-objects/identity/intercell";
 import { PokeRequest, PullRequest } from "../../lib/sync-types";
 import { vars } from "../../lib/vars";
 import { state, type CellEnv } from "./env";

@@ -1,8 +1,9 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
 import { createApp, type AppRequest, type BaseEnv, type PeerCall, type RequestContext } from "../../lib/app";
+import type { DiscoveryVars } from "../../lib/env.generated";
 import { HttpError, notFound } from "../../lib/errors";
-import { identityOf, verifyCell, type IdentityStub } from "../../lib/intercell";
+import { identityOf, verifyCell, type IdentityStub } from "../../durable-objects/identity/intercell";
 import { json, parseJsonText, readJson, readText } from "../../lib/http";
 import {
   CellHeartbeatSchema,
@@ -15,7 +16,7 @@ import {
 import { tryRpc, type CellBinding, type MetricsBinding } from "../../lib/rpc";
 import { vars } from "../../lib/vars";
 
-export interface DiscoveryEnv extends BaseEnv {
+export interface DiscoveryEnv extends BaseEnv, DiscoveryVars {
   PEERS: DurableObjectNamespace<PeerRegistry>;
   IDENTITY: DurableObjectNamespace<CellIdentity>;
   CELL?: CellBinding;

@@ -1,4 +1,5 @@
 import { createApp, type BaseEnv } from "../../lib/app";
+import type { MetricsVars } from "../../lib/env.generated";
 import { Exposition } from "../../lib/prom";
 import { tryRpc, type CellBinding, type DiscoveryBinding } from "../../lib/rpc";
 import { renderGauges } from "./gauges";
@@ -6,7 +7,7 @@ import { vars, uptimeSeconds } from "../../lib/vars";
 import { VERSION } from "../../lib/version";
 import type { MetricsStore } from "../../durable-objects/metrics-store";
 
-export interface MetricsEnv extends BaseEnv {
+export interface MetricsEnv extends BaseEnv, MetricsVars {
   STORE: DurableObjectNamespace<MetricsStore>;
   CELL?: CellBinding;
   DISCOVERY?: DiscoveryBinding;

@@ -1,5 +1,5 @@
 /** The cell's own tools: code assistance, peers, consciousness, messages and context. */
-import { CodeAssistSchema, type CodeAssistInput } from "../../../lib/code-assist-types";
+import { CodeAssistSchema, type CodeAssistInput } from "../../../lib/code-assist";
 import type { Answer, CellBinding } from "../../../lib/rpc";
 import {
   ContextSchema,

@@ -1,7 +1,7 @@
 /**
  * GET / : the dashboard, one self-contained HTML document (inline CSS and
- * script, an SVG chart drawn by the script; no libraries, no CDN, works
- * offline). The page itself is public, like /health: it only shows what the
+ * script: browser/*.ts, bundled into client.generated.ts; an SVG chart drawn
+ * by the script; no libraries, no CDN, works offline). The page itself is public, like /health: it only shows what the
  * public endpoints show until the user enters the API token for messages,
  * contexts and memory search. A strict Content-Security-Policy allows only
  * same-origin requests and the inline style and script that carry this
@@ -9,7 +9,7 @@
  */
 import type { AppRequest } from "../../../lib/app";
 import type { CellEnv } from "../env";
-import { CLIENT_JS } from "./client";
+import { CLIENT_JS } from "./client.generated";
 import { BODY } from "./markup";
 import { STYLES } from "./styles";
 

@@ -4,10 +4,8 @@
  * Web-standard APIs only (fetch, AbortController), so it runs in a worker.
  * The API key is sent as a header and never appears in any result or message.
  */
+import { isAction, type Action } from "../../lib/code-assist";
 import { redact, type Analysis } from "./analysis";
-import { isAction, type Action } from "./code-assist-types";
-
-export { ACTIONS, isAction, type Action } from "./code-assist-types";
 
 export interface ModelConfig {
   url: string;

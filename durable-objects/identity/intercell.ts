@@ -3,8 +3,8 @@
  * CellIdentity, and verification of the ones we receive. Discovery and the
  * sync loop both use it.
  */
-import type { CellIdentity } from "../durable-objects/cell-identity";
-import { HttpError } from "./errors";
+import type { CellIdentity } from "../cell-identity";
+import { HttpError } from "../../lib/errors";
 
 export type IdentityStub = DurableObjectStub<CellIdentity>;
 

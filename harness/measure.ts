@@ -1,0 +1,55 @@
+/** Measuring helpers shared by benchmarks and tests: percentiles, a process tree and its resident memory (Linux /proc). */
+import { readdirSync, readFileSync } from "node:fs";
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export const median = (values: number[]) => percentile(values, 50);
+
+/** A process and all its descendants (Linux /proc), with each one's stat fields after the command. */
+export function processTree(pid: number): Map<number, string[]> {
+  const children = new Map<number, number[]>();
+  const stats = new Map<number, string[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // After the command: state(0) ppid(1) … utime(11) stime(12).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(entry), fields);
+      const list = children.get(Number(fields[1])) ?? [];
+      list.push(Number(entry));
+      children.set(Number(fields[1]), list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const tree = new Map<number, string[]>();
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    const fields = stats.get(p);
+    if (!fields || tree.has(p)) continue;
+    tree.set(p, fields);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return tree;
+}
+
+/** Resident memory in bytes of a process and all its descendants. */
+export function treeRss(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid).keys()) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m) total += Number(m[1]) * 1024;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
