@@ -66,5 +66,5 @@ export function dashboardUrl(setting: string, health: BridgeHealth | undefined, 
   if (setting.trim()) return setting.trim();
   if (health?.cell_url) return health.cell_url;
   const u = new URL(bridgeUrl);
-  return `${u.protocol}//${u.hostname.includes(":") ? `[${u.hostname}]` : u.hostname}:8000/`;
+  return `${u.protocol}//${u.hostname}:8000/`; // an IPv6 hostname keeps its brackets
 }

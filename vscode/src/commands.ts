@@ -83,7 +83,7 @@ async function recallCommand(s: Services, docs: RecallDocuments): Promise<void> 
     answer.via === "recall"
       ? `AIOS recall: ${answer.hits.length} for “${query.trim()}”`
       : `AIOS: ${answer.hits.length} found by search_nodes (no recall in this stack) for “${query.trim()}”`;
-  pick.placeholder = "Enter opens the entity as a read-only document; the insert button puts its observations at the cursor";
+  pick.placeholder = "Enter: open as a read-only document · the row's button: insert at the cursor";
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
   pick.items = answer.hits.map((hit) => ({ ...pickItem(hit), hit, buttons: target ? [insert] : [] }));

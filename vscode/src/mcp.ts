@@ -89,7 +89,9 @@ export class McpClient {
       msg = undefined;
     }
     const rpc = msg as { result?: unknown; error?: { code?: number; message?: string } } | undefined;
-    if (rpc?.error) throw new BridgeError(`MCP ${method}: ${rpc.error.message ?? "error"} (${rpc.error.code ?? "?"})`, true);
+    // A JSON-RPC error is an object; the bridge's own refusals ({"error": "…"} with a 4xx) are not.
+    if (rpc?.error && typeof rpc.error === "object")
+      throw new BridgeError(`MCP ${method}: ${rpc.error.message ?? "error"} (${rpc.error.code ?? "?"})`, true);
     if (!res.ok || !rpc || !("result" in rpc))
       throw new BridgeError(
         `MCP ${method}: the bridge answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`,

@@ -110,14 +110,13 @@ async function searchNodes(mcp: McpClient, query: string, namespace: string | un
  */
 async function searchFallback(mcp: McpClient, query: string, namespace: string | undefined, limit: number): Promise<RecallHit[]> {
   const whole = await searchNodes(mcp, query, namespace);
-  const toHit = (e: GraphEntity, score?: number): RecallHit => ({
+  const toHit = (e: GraphEntity, foundBy: string): RecallHit => ({
     name: e.name,
     ...(e.entityType ? { entityType: e.entityType } : {}),
     observations: Array.isArray(e.observations) ? e.observations : [],
-    ...(score !== undefined ? { score } : {}),
-    foundBy: ["search_nodes"],
+    foundBy: [foundBy],
   });
-  if (whole.length) return whole.slice(0, limit).map((e) => toHit(e));
+  if (whole.length) return whole.slice(0, limit).map((e) => toHit(e, "the whole question"));
   const words = keywords(query);
   const found = new Map<string, { e: GraphEntity; n: number }>();
   for (const w of words) {
@@ -130,7 +129,7 @@ async function searchFallback(mcp: McpClient, query: string, namespace: string |
   return [...found.values()]
     .sort((a, b) => b.n - a.n || a.e.name.localeCompare(b.e.name))
     .slice(0, limit)
-    .map(({ e, n }) => toHit(e, words.length ? n / words.length : undefined));
+    .map(({ e, n }) => toHit(e, `${n} of ${words.length} words`));
 }
 
 export async function recall(mcp: McpClient, query: string, namespace: string | undefined, limit = 20): Promise<RecallAnswer> {
@@ -149,15 +148,15 @@ export async function recall(mcp: McpClient, query: string, namespace: string | 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
-/** A quick pick row: the entity, its type and score, and its best observation. */
+/** A quick pick row: the entity, its type, how it was found, and its best observation. */
 export function pickItem(hit: RecallHit): { label: string; description: string; detail: string } {
-  const desc = [
-    hit.entityType,
-    hit.namespace && `in ${hit.namespace}`,
-    hit.score !== undefined && `score ${hit.score.toFixed(2)}`,
-  ]
-    .filter(Boolean)
-    .join(" · ");
+  const how =
+    hit.score !== undefined
+      ? `score ${hit.score.toFixed(2)}`
+      : hit.foundBy?.length
+        ? `matched ${hit.foundBy.join(", ")}`
+        : undefined;
+  const desc = [hit.entityType, hit.namespace && `in ${hit.namespace}`, how].filter(Boolean).join(" · ");
   const first = hit.observations[0];
   return {
     label: hit.name,
