@@ -187,6 +187,18 @@ describe.skipIf(!!skipWhy)("the VS Code extension in a real workbench (code-serv
   it("opening a file shares it (folder, path, language; no content) with this cell and the other machine", async () => {
     const before = await contextOn(laptop, DESK.cellId);
     expect(before?.file).toBeUndefined();
+    // The reference, without VS Code: the same PUT straight to the bridge, timed the same way.
+    const put = Date.now();
+    const res = await fetch(desk.url("bridge", "/context"), {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ workspace: PROJECT, file: "reference.txt", language: "plaintext" }),
+    });
+    expect(res.status).toBe(200);
+    const [refHere, refThere] = await Promise.all([seenOn(desk, "reference.txt"), seenOn(laptop, "reference.txt")]);
+    figures.push(
+      `reference, PUT /context to the bridge (no VS Code) -> on this cell after ${refHere.at - put} ms, on the other machine after ${refThere.at - put} ms`,
+    );
     const first = await openAndTime(FILE);
     expect(first.here).toEqual({ workspace: PROJECT, file: FILE, language: "python", selection: { start_line: 1, end_line: 1 } });
     expect(first.there).toEqual(first.here);
