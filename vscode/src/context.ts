@@ -1,9 +1,10 @@
 /**
  * The live editing context: which folder, file, language and lines the
- * developer is on (never the file's content), sent to the bridge debounced
- * and only when it changed. A file switch goes out quickly; cursor moves
- * within a file wait longer, so wandering around a file is not a stream of
- * replicated writes.
+ * developer is on (never the file's content), sent to the bridge only when
+ * it changed. A file switch goes out at once, and further switches within
+ * `fileDelayMs` are sent as one when they stop; cursor moves within a file
+ * wait longer, so wandering around a file is not a stream of replicated
+ * writes.
  */
 
 export interface SharedContext {
@@ -74,11 +75,12 @@ export const realTimers: Timers = {
 
 export interface SharerOptions {
   send: (context: SharedContext | Record<string, never>) => Promise<void>;
-  /** Delay before a new file (or language) is sent. */
+  /** After a file (or language) was sent, how long further file switches are gathered into one. */
   fileDelayMs?: number;
   /** Delay before a selection change within the same file is sent. */
   selectionDelayMs?: number;
   timers?: Timers;
+  now?: () => number;
   onError?: (e: unknown) => void;
   onSent?: (context: SharedContext) => void;
 }
@@ -94,8 +96,11 @@ export class ContextSharer {
   private readonly fileDelay: number;
   private readonly selectionDelay: number;
   private readonly timers: Timers;
+  private readonly now: () => number;
+  private lastFlush = -Infinity;
 
   constructor(private readonly opts: SharerOptions) {
+    this.now = opts.now ?? Date.now;
     this.fileDelay = opts.fileDelayMs ?? 150;
     this.selectionDelay = opts.selectionDelayMs ?? 1500;
     this.timers = opts.timers ?? realTimers;
@@ -111,7 +116,13 @@ export class ContextSharer {
       return;
     }
     this.cancel();
-    const delay = sameFile(context, this.sent) ? this.selectionDelay : this.fileDelay;
+    const newFile = !sameFile(context, this.sent);
+    // A new file after a quiet spell goes out at once; more changes soon after wait for the burst to end.
+    if (newFile && !this.inFlight && this.now() - this.lastFlush >= this.fileDelay) {
+      void this.flush();
+      return;
+    }
+    const delay = newFile ? this.fileDelay : this.selectionDelay;
     this.timer = this.timers.set(() => {
       this.timer = undefined;
       void this.flush();
@@ -157,6 +168,7 @@ export class ContextSharer {
 
   /** Sends the desired context, one request at a time; a failure leaves it unsent, to go out on resend(). */
   async flush(): Promise<void> {
+    this.lastFlush = this.now();
     if (this.inFlight) await this.inFlight;
     const context = this.desired;
     if (!this.enabled || !context || sameContext(context, this.sent)) return;

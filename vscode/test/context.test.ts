@@ -72,14 +72,21 @@ describe("sharing the context", () => {
     vi.useRealTimers();
   });
 
-  it("a burst of changes is sent once, after the burst, as its last state", async () => {
+  it("a new file goes out at once; a burst of switches after it is sent once, as its last state", async () => {
     sharer.update(ctx("a.ts"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([ctx("a.ts")]);
     sharer.update(ctx("b.ts"));
     sharer.update(ctx("c.ts", 7));
     await vi.advanceTimersByTimeAsync(99);
-    expect(sent).toEqual([]);
+    expect(sent).toEqual([ctx("a.ts")]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(sent).toEqual([ctx("c.ts", 7)]);
+    expect(sent).toEqual([ctx("a.ts"), ctx("c.ts", 7)]);
+    // A quiet spell later, the next switch goes out at once again.
+    await vi.advanceTimersByTimeAsync(100);
+    sharer.update(ctx("d.ts"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([ctx("a.ts"), ctx("c.ts", 7), ctx("d.ts")]);
   });
 
   it("nothing is sent when nothing changed", async () => {
