@@ -2,10 +2,11 @@
  * The VS Code extension in a real workbench: code-server 4.100.3 (VS Code
  * 1.100.3) with the packaged .vsix installed, driven through Chromium by
  * playwright-core, against two real stacks on 127.0.80.x that know each other.
- * Checks the shared editing context (on this cell and on the other), the
- * status bar, Remember Selection from the command palette (found on the other
- * stack), Recall…, the dashboard click and the once-only MCP hint of a
- * VS Code without the final MCP provider API. Saves docs/vscode-workbench.png.
+ * Checks the status bar, the MCP server VS Code gets from the extension's
+ * provider (started, it lists the bridge's tools), the shared editing context
+ * (on this cell and on the other), Remember Selection from the command palette
+ * (found on the other stack), Recall… and the dashboard click. Saves
+ * docs/vscode-workbench.png.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -175,13 +176,30 @@ describe.skipIf(!!skipWhy)("the VS Code extension in a real workbench (code-serv
     await page.mouse.move(700, 400);
   });
 
-  it("without the final MCP provider API (1.100.3), it says once how to add .vscode/mcp.json", async () => {
-    const toast = page.locator(".notification-toast", { hasText: "mcp.json" });
-    await toast.first().waitFor({ timeout: 20_000 });
-    expect(await toast.count()).toBe(1);
-    expect(await toast.first().textContent()).toContain(`${desk.url("bridge")}/mcp`);
-    await toast.first().hover();
-    await page.locator(".notification-toast .codicon-notifications-clear").first().click();
+  it("VS Code lists the stack's MCP server from the extension's provider; started, it finds the bridge's tools", async () => {
+    const listed = await fetch(desk.url("bridge", "/mcp"), {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+    });
+    const tools = ((await listed.json()) as { result: { tools: unknown[] } }).result.tools.length;
+    const rows = async () => (await page.locator(".quick-input-widget .quick-input-list").textContent()) ?? "";
+    await palette("MCP: List Servers");
+    await until(async () => (await rows()).includes("AIOS Cell Stack memory"), 10_000, 100);
+    await page.keyboard.type("AIOS Cell Stack");
+    await until(
+      async () => (await page.locator(".quick-input-list .monaco-list-row").first().textContent())?.includes("AIOS"),
+      5000,
+      50,
+    );
+    await page.keyboard.press("Enter");
+    await until(async () => (await rows()).includes("Start Server"), 10_000, 100);
+    await page.keyboard.press("Enter");
+    // VS Code's own MCP client, connected to the bridge through the definition the extension provided.
+    await page.getByText(`Discovered ${tools} tools`).first().waitFor({ timeout: 20_000 });
+    // Registered: no hint about writing .vscode/mcp.json by hand.
+    expect(await page.locator(".notification-toast", { hasText: "mcp.json" }).count()).toBe(0);
+    await page.keyboard.press("Control+J"); // the panel with the MCP output closes again
   });
 
   it("opening a file shares it (folder, path, language; no content) with this cell and the other machine", async () => {

@@ -3,9 +3,13 @@
  * offered through VS Code's MCP server definition provider API (final in
  * VS Code 1.101, contribution point `mcpServerDefinitionProviders`).
  *
- * Feature-detected: on an older VS Code the API is missing, or present only
- * as a proposal that throws when called; then nothing is registered and the
- * caller tells the user, once, how to add `.vscode/mcp.json` instead.
+ * VS Code 1.100 has the same function and class but reads the provider's id
+ * from another contribution point, `modelContextServerCollections`; the
+ * manifest declares both, so 1.100 gets the server too.
+ *
+ * Feature-detected: on an older VS Code the API is missing, or refuses the
+ * registration; then nothing is registered and the caller tells the user,
+ * once, how to add `.vscode/mcp.json` instead.
  *
  * `McpHost` is the part of the `vscode` module this needs, written after the
  * final API; extension.ts passes the real module (type-checked against
@@ -58,7 +62,7 @@ export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => str
   try {
     registration = register.call(host.lm, MCP_PROVIDER_ID, provider);
   } catch (e) {
-    // VS Code 1.100 has the function as a proposal: calling it without the proposal enabled throws.
+    // An older VS Code that has the function may still refuse (a proposal not enabled, a contribution point it does not know).
     changed.dispose();
     return {
       kind: "unsupported",

@@ -6,7 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import manifest from "../package.json";
-import { MCP_PROVIDER_ID, registerMcpProvider, withAiosServer, type DefinitionProvider, type McpHost } from "../src/mcp-provider";
+import {
+  MCP_PROVIDER_ID,
+  MCP_SERVER_LABEL,
+  registerMcpProvider,
+  withAiosServer,
+  type DefinitionProvider,
+  type McpHost,
+} from "../src/mcp-provider";
 
 class Uri {
   private constructor(readonly value: string) {}
@@ -101,6 +108,11 @@ describe("the MCP server definition provider", () => {
 
   it("the package.json asks for no proposed API (VS Code would refuse to install it from the Marketplace)", () => {
     expect(manifest).not.toHaveProperty("enabledApiProposals");
+  });
+
+  it("the provider is contributed under the final contribution point and under VS Code 1.100's, with one id", () => {
+    expect(manifest.contributes.mcpServerDefinitionProviders).toEqual([{ id: MCP_PROVIDER_ID, label: MCP_SERVER_LABEL }]);
+    expect(manifest.contributes.modelContextServerCollections).toEqual(manifest.contributes.mcpServerDefinitionProviders);
   });
 });
 
