@@ -47,8 +47,14 @@ describe("the extension's MCP client and the bridge's /mcp", () => {
 
     const answer = await recall(mcp, "how do cells sign requests?", ns);
     const hit = answer.hits.find((h) => h.name === "Signing");
-    expect(hit?.observations).toEqual(expect.arrayContaining([first, second]));
-    if (answer.via === "search_nodes") expect(answer.note).toMatch(/no recall/);
+    expect(hit).toBeDefined();
+    if (answer.via === "search_nodes") {
+      expect(answer.note).toMatch(/no recall/);
+      expect(hit!.observations).toEqual(expect.arrayContaining([first, second]));
+    } else {
+      // The memory's recall returns the best observations, not necessarily all of them.
+      expect(hit!.observations.some((o) => o === first || o === second)).toBe(true);
+    }
   });
 
   it("another namespace does not see it", async () => {
