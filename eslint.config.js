@@ -12,6 +12,7 @@ export default tseslint.config(
       "bench/out/",
       "coverage/",
       "workers/cell/dashboard/client.generated.ts",
+      "vscode/dist/",
     ],
   },
   js.configs.recommended,
@@ -20,7 +21,7 @@ export default tseslint.config(
     files: ["**/*.ts"],
     languageOptions: {
       parserOptions: {
-        project: ["./tsconfig.json", "./tsconfig.node.json", "./tsconfig.browser.json"],
+        project: ["./tsconfig.json", "./tsconfig.node.json", "./tsconfig.browser.json", "./vscode/tsconfig.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },

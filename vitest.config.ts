@@ -55,6 +55,10 @@ export default defineConfig(async () => {
           test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
         },
         {
+          // The VS Code extension's own logic (no VS Code needed): plain Node.
+          test: { name: "vscode", include: ["vscode/test/**/*.test.ts"], environment: "node" },
+        },
+        {
           test: {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],

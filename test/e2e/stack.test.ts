@@ -61,6 +61,7 @@ describe("one stack on 127.0.10.1", () => {
       status: "healthy",
       services: { cell: "up", discovery: "up", bridge: "up" },
       cell_info: { cell_id: "e2e-one" },
+      cell_url: "http://127.0.10.1:8000/",
     });
   });
 

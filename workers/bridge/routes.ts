@@ -21,9 +21,12 @@ async function health(_req: AppRequest, env: BridgeEnv): Promise<Response> {
     env.DISCOVERY ? tryRpc(() => env.DISCOVERY!.summary()) : undefined,
   ]);
   const up = (x: unknown) => (x ? "up" : "down");
+  const v = vars(env);
   return json({
     status: cell && peers ? "healthy" : "degraded",
-    cell_id: vars(env).AIOS_CELL_ID,
+    cell_id: v.AIOS_CELL_ID,
+    // Where this machine's cell (and its dashboard, GET /) answers, for the editor to open.
+    cell_url: `http://${v.AIOS_ADVERTISE_HOST.includes(":") ? `[${v.AIOS_ADVERTISE_HOST}]` : v.AIOS_ADVERTISE_HOST}:${v.AIOS_CELL_PORT}/`,
     services: { cell: up(cell), discovery: up(peers), bridge: "up" },
     cell_info: cell ? { cell_id: cell.cell_id, branch: cell.branch, consciousness_level: cell.consciousness_level } : null,
   });

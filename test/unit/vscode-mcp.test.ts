@@ -1,0 +1,71 @@
+/**
+ * The VS Code extension's MCP client against the bridge's real /mcp handler
+ * and the real cell: remember a selection, then recall it, as the extension's
+ * commands do (no VS Code needed for this part).
+ */
+import { createExecutionContext, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CellBinding } from "../../lib/rpc";
+import { McpClient, ToolError } from "../../vscode/src/mcp";
+import { recall } from "../../vscode/src/recall";
+import { entityNames, observationOf, remember } from "../../vscode/src/remember";
+import { handleMcp } from "../../workers/bridge/mcp/server";
+import { CellEntrypoint } from "../../workers/cell/index";
+import { freshNamespace } from "./helpers";
+
+/** The bridge's view of the cell: the cell under test's typed entrypoint, as its service binding gives it. */
+const cell = new CellEntrypoint(createExecutionContext(), env) as unknown as CellBinding;
+
+const client = () =>
+  new McpClient("http://127.0.0.1:3001/mcp", (url, init) => handleMcp(new Request(url, init), { CELL: cell }), 30_000);
+
+describe("the extension's MCP client and the bridge's /mcp", () => {
+  it("lists the bridge's tools", async () => {
+    const names = (await client().listTools()).map((t) => t.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["search_nodes", "add_observations", "create_entities", "open_nodes", "get_context"]),
+    );
+  });
+
+  it("remembers a selection in a new entity, then in the same one, and recalls it", async () => {
+    const mcp = client();
+    const ns = freshNamespace();
+    const first = observationOf("Cells sign every request with Ed25519\n", "lib/signing.ts", 3, 4);
+    expect(first).toBe("Cells sign every request with Ed25519\n(from lib/signing.ts:3-4)");
+    expect(await remember(mcp, { namespace: ns, entity: "Signing", entityType: "decision", observation: first })).toEqual({
+      created: true,
+    });
+    const second = observationOf("Nonces are never reused", "lib/signing.ts", 9, 9);
+    expect(await remember(mcp, { namespace: ns, entity: "Signing", entityType: "ignored", observation: second })).toEqual({
+      created: false,
+    });
+    expect(await entityNames(mcp, ns)).toEqual([{ name: "Signing", entityType: "decision" }]);
+
+    const answer = await recall(mcp, "how do cells sign requests?", ns);
+    const hit = answer.hits.find((h) => h.name === "Signing");
+    expect(hit).toBeDefined();
+    if (answer.via === "search_nodes") {
+      expect(answer.note).toMatch(/no recall/);
+      expect(hit!.observations).toEqual(expect.arrayContaining([first, second]));
+    } else {
+      // The memory's recall returns the best observations, not necessarily all of them.
+      expect(hit!.observations.some((o) => o === first || o === second)).toBe(true);
+    }
+  });
+
+  it("another namespace does not see it", async () => {
+    const mcp = client();
+    const ns = freshNamespace();
+    await remember(mcp, { namespace: ns, entity: "Only here", entityType: "note", observation: "a unique zebra fact" });
+    expect((await recall(mcp, "zebra", freshNamespace())).hits).toEqual([]);
+    expect((await recall(mcp, "zebra", ns)).hits.map((h) => h.name)).toEqual(["Only here"]);
+  });
+
+  it("a tool's refusal comes back as a ToolError with the tool's message", async () => {
+    const err = await client()
+      .callTool("add_observations", { namespace: freshNamespace(), observations: [{ entityName: "Nobody", contents: ["x"] }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as Error).message).toMatch(/add_observations: .*Nobody/);
+  });
+});
