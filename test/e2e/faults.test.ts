@@ -1,5 +1,5 @@
 /**
- * Faults (issue 8): kill -9 during writes, a launcher killed alone, and the runtime killed under load.
+ * Faults: kill -9 during writes, a launcher killed alone, and the runtime killed under load.
  * Short in CI; `npm run soak` sets AIOS_SOAK=1, which streams writes longer before the kill -9 and
  * crashes the runtime several times in a row.
  */

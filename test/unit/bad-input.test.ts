@@ -1,4 +1,4 @@
-/** Issue 3: bad input gets a 4xx naming the problem, never a 5xx, and never changes stored data. */
+/** Bad input gets a 4xx naming the problem, never a 5xx, and never changes stored data. */
 import { describe, expect, it } from "vitest";
 import { call, freshNamespace, ok } from "./helpers";
 

@@ -1,4 +1,4 @@
-/** Issue 3: the nine memory operations with the reference server's semantics, over REST. */
+/** The nine memory operations with the reference server's semantics, over REST. */
 import { describe, expect, it } from "vitest";
 import { call, freshNamespace, ok } from "./helpers";
 

@@ -1,6 +1,7 @@
 /** The OpenAI-compatible model client and the prompt it sends, with a fake fetch standing in for the endpoint. */
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../lib/analysis";
+import { call } from "./helpers";
 import {
   ACTIONS,
   buildPrompt,
@@ -236,10 +237,29 @@ describe("buildPrompt", () => {
     expect(user).toContain("````typescript");
   });
 
-  it("knows its actions", () => {
-    expect(ACTIONS).toEqual(["analyze", "explain", "review", "refactor", "generate", "document", "test"]);
-    expect(isAction("review")).toBe(true);
+  it("asks the model for the action requested, and for analyze when the action is unknown", () => {
+    for (const action of ACTIONS) {
+      expect(isAction(action)).toBe(true);
+      expect(buildPrompt(action, "x", analyze("x"), [])[1]!.content).toContain(`Action: ${action}`);
+    }
     expect(isAction("delete")).toBe(false);
     expect(buildPrompt("nonsense", "x", analyze("x"), [])[1]!.content).toContain("Action: analyze");
+  });
+});
+
+describe("POST /code-assist actions", () => {
+  const DOCUMENTED = ["analyze", "explain", "review", "refactor", "generate", "document", "test"];
+
+  it("accepts every documented action and refuses another with 400 listing them", async () => {
+    for (const action of DOCUMENTED) {
+      const res = await call("/code-assist", { code: "def f(x):\n    return x\n", language: "python", action });
+      expect(res.status, action).toBe(200);
+      expect((await res.json<{ action: string }>()).action).toBe(action);
+    }
+    const bad = await call("/code-assist", { code: "x = 1", action: "delete" });
+    expect(bad.status).toBe(400);
+    const body = await bad.json<{ error: string; valid_actions: string[] }>();
+    expect(body.error).toContain('"delete"');
+    expect(body.valid_actions).toEqual(DOCUMENTED);
   });
 });

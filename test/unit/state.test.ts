@@ -1,4 +1,4 @@
-/** Issue 3: messages, contexts, the legacy level report, and access control. */
+/** Messages, contexts, the legacy level report, and access control. */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ok } from "./helpers";
@@ -61,8 +61,11 @@ describe("legacy level report", () => {
       context: { note: "merged" },
     });
     expect(r.context_processed).toBe(true);
-    expect(r.old_level).toBeGreaterThanOrEqual(0);
+    // A reported level is recorded, never adopted: ours stays what its inputs make it (a lone cell: 0.85 + momentum).
+    expect(r.old_level).toBeGreaterThanOrEqual(0.85);
+    expect(r.new_level).toBeGreaterThanOrEqual(0.85);
     expect(r.new_level).toBeLessThanOrEqual(1);
+    expect(r.new_level).not.toBeCloseTo(0.42, 2);
     const c = await ok<{ context: { context: Record<string, unknown> } }>("/context");
     expect(c.context.context).toMatchObject({ workspace: "keep", note: "merged" });
     const cons = await (
@@ -95,8 +98,11 @@ describe("consciousness", () => {
       h = await (await SELF.fetch("http://cell.test/health")).json<{ consciousness_level: number }>();
     }
     expect(h.consciousness_level).toBeCloseTo(c.level, 2);
-    const legacy = await (await SELF.fetch("http://cell.test/consciousness/primitives")).json<{ primitives: unknown }>();
-    expect(legacy.primitives).toBeDefined();
+    const legacy = await (
+      await SELF.fetch("http://cell.test/consciousness/primitives")
+    ).json<{ primitives: Record<string, number> }>();
+    expect(Object.keys(legacy.primitives).sort()).toEqual(["adaptation", "awareness", "coherence", "momentum"]);
+    expect(legacy.primitives).toMatchObject({ awareness: 1, coherence: 1, adaptation: 1 });
   });
 });
 
