@@ -1,7 +1,8 @@
 /** Messages, contexts, the legacy level report, and access control. */
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ok } from "./helpers";
+import type { ConsciousnessState } from "../../durable-objects/consciousness-state";
+import { inObject, ok, TOKEN } from "./helpers";
 
 describe("messages", () => {
   it("POST /message accepts type or message_type, gives unique ids, and GET /messages filters and totals", async () => {
@@ -32,6 +33,61 @@ describe("messages", () => {
   it("messages default to this cell as sender", async () => {
     const m = await ok<{ from_cell: string }>("/message", { content: "from me" });
     expect(m.from_cell).toBe("unit-cell");
+  });
+});
+
+describe("paging through messages", () => {
+  type Page = { messages: { message_id: string; content: string }[]; count: number; total: number; next_cursor: string | null };
+  const post = (from: string, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) => ok<{ message_id: string }>("/message", { from_cell: from, content: `m${i}` })),
+    );
+
+  it("next_cursor leads, page by page, through every message, newest first, and is null on the last page", async () => {
+    const from = `pager-${Date.now().toString(36)}`;
+    await post(from, 7);
+    const all = await ok<Page>(`/messages?from_cell=${from}&limit=500`);
+    expect(all.count).toBe(7);
+    expect(all.next_cursor).toBeNull();
+    const seen: string[] = [];
+    const counts: number[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 5; i++) {
+      const page: Page = await ok<Page>(`/messages?from_cell=${from}&limit=3${cursor ? `&before=${cursor}` : ""}`);
+      expect(page.total).toBe(7);
+      counts.push(page.count);
+      seen.push(...page.messages.map((m) => m.message_id));
+      cursor = page.next_cursor;
+      if (cursor === null) break;
+    }
+    expect(counts).toEqual([3, 3, 1]);
+    expect(seen).toEqual(all.messages.map((m) => m.message_id));
+  });
+
+  it("reads past the 500 a page may hold", { timeout: 30_000 }, async () => {
+    const from = `many-${Date.now().toString(36)}`;
+    // Written inside the state object: 603 messages over HTTP would be most of this test's time.
+    const stub = env.STATE.get(env.STATE.idFromName("consciousness"));
+    await inObject<ConsciousnessState, void>(stub, (object) => {
+      for (let i = 0; i < 603; i++) object.postMessage({ from_cell: from, content: `m${i}`, priority: "normal", metadata: {} });
+    });
+    const first = await ok<Page>(`/messages?from_cell=${from}&limit=500`);
+    expect(first).toMatchObject({ count: 500, total: 603 });
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await ok<Page>(`/messages?from_cell=${from}&limit=500&before=${first.next_cursor}`);
+    expect(second).toMatchObject({ count: 103, total: 603, next_cursor: null });
+    const contents = new Set([...first.messages, ...second.messages].map((m) => m.content));
+    expect(contents.size).toBe(603);
+  });
+
+  it("refuses a cursor it did not give out, naming the parameter", async () => {
+    for (const bad of ["not-a-cursor", "%%%", btoa("12/abc"), "x".repeat(2000)]) {
+      const res = await SELF.fetch(`http://cell.test/messages?before=${encodeURIComponent(bad)}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.status, bad).toBe(400);
+      expect((await res.json<{ error: string }>()).error).toMatch(/before/);
+    }
   });
 });
 

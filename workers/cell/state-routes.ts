@@ -9,6 +9,7 @@ import {
   LevelReportSchema,
   MessageQuerySchema,
   MessageSchema,
+  encodeMessageCursor,
   type MessageInput,
   toContext,
   toMessage,
@@ -123,9 +124,11 @@ export async function postMessage(request: AppRequest, env: CellEnv): Promise<Re
 export async function getMessages(request: AppRequest, env: CellEnv): Promise<Response> {
   guard(request, env);
   const q = Object.fromEntries(new URL(request.url).searchParams.entries());
-  const { limit, from_cell } = parseWith(MessageQuerySchema, q, "query parameters");
-  const { messages, total } = await state(env).listMessages(limit, from_cell);
-  return json({ messages: messages.map(toMessage), count: messages.length, total });
+  const { limit, from_cell, before } = parseWith(MessageQuerySchema, q, "query parameters");
+  const { messages, total, more } = await state(env).listMessages(limit, from_cell, before);
+  const last = messages[messages.length - 1];
+  const next_cursor = more && last ? encodeMessageCursor({ hlc: last.hlc, id: last.id }) : null;
+  return json({ messages: messages.map(toMessage), count: messages.length, total, next_cursor });
 }
 
 export async function getContext(request: AppRequest, env: CellEnv): Promise<Response> {

@@ -76,10 +76,11 @@ export function registerCellTools(server: McpServer, cell: CellBinding | undefin
     "read_messages",
     {
       title: "Read Messages",
-      description: "The most recent messages between cells, newest first",
+      description: "The most recent messages between cells, newest first; next_cursor pages to older ones",
       inputSchema: {
         limit: z.number().int().min(1).max(500).optional(),
         from_cell: z.string().optional().describe("Only messages from this cell"),
+        before: z.string().max(1024).optional().describe("The next_cursor of a page read before: the messages older than it"),
       },
       annotations: read,
     },
@@ -87,6 +88,7 @@ export function registerCellTools(server: McpServer, cell: CellBinding | undefin
       const q = new URLSearchParams();
       if (args.limit !== undefined) q.set("limit", String(args.limit));
       if (args.from_cell) q.set("from_cell", args.from_cell);
+      if (args.before) q.set("before", args.before);
       return run("GET", `/messages${q.size ? `?${q}` : ""}`);
     },
   );
