@@ -75,11 +75,15 @@ describe("bridge REST", () => {
   });
 
   it("PUT and GET /context go to the cell without a token", async () => {
-    const workspace = freshNamespace();
-    const put = await bridge("/context", { method: "PUT", body: JSON.stringify({ workspace, file: "src/a.ts" }) });
-    expect(put.status).toBe(200);
-    const got = await (await bridge("/context")).json<{ context: { context: Record<string, unknown> } }>();
-    expect(got.context.context).toMatchObject({ workspace, file: "src/a.ts" });
+    // A refused PUT shows the cell's own validation answering, without changing the context other tests read.
+    const refused = await bridge("/context", { method: "PUT", body: JSON.stringify({ note: 42 }) });
+    expect(refused.status).toBe(400);
+    expect((await refused.json<{ error: string }>()).error).toMatch(/note/);
+    const got = await bridge("/context");
+    expect(got.status).toBe(200);
+    const body = await got.json<{ cell_id: string; context: unknown; contexts: unknown[] }>();
+    expect(body.cell_id).toBe("unit-cell");
+    expect(body.contexts).toContainEqual(body.context);
   });
 
   it("GET /network-peers lists discovery's peers; GET /vault-status says not_configured without Vault", async () => {
