@@ -2,6 +2,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConsciousnessState } from "../../durable-objects/consciousness-state";
+import { decodeMessageCursor, encodeMessageCursor } from "../../lib/state-types";
 import { inObject, ok, TOKEN } from "./helpers";
 
 describe("messages", () => {
@@ -78,6 +79,15 @@ describe("paging through messages", () => {
     expect(second).toMatchObject({ count: 103, total: 603, next_cursor: null });
     const contents = new Set([...first.messages, ...second.messages].map((m) => m.content));
     expect(contents.size).toBe(603);
+  });
+
+  it("a cursor carries any message id, replicated ones with other characters too", () => {
+    for (const id of ["8d1c7a2e-0000-4000-8000-000000000001", "zürich-ß/ünïcode 📨", "x".repeat(256)]) {
+      const cursor = encodeMessageCursor({ hlc: "000001733500000-000042", id });
+      expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(decodeMessageCursor(cursor)).toEqual({ hlc: "000001733500000-000042", id });
+    }
+    expect(decodeMessageCursor(encodeMessageCursor({ hlc: "not-a-clock", id: "a" }))).toBeUndefined();
   });
 
   it("refuses a cursor it did not give out, naming the parameter", async () => {
