@@ -16,6 +16,13 @@ const UNIT_VARS = {
   AIOS_HOSTNAME: "unit-host",
 };
 
+/** Durable Objects of the other workers, bound in the test worker so tests can run them and their alarms. */
+const UNIT_OBJECTS = {
+  TEST_PEERS: { className: "PeerRegistry", useSQLite: true },
+  TEST_IDENTITY: { className: "CellIdentity", useSQLite: true },
+  TEST_METRICS: { className: "MetricsStore", useSQLite: true },
+};
+
 // The pool runs the cell under its own worker name; the other workers' bindings to "aios-cell"
 // (services and Durable Objects) follow it.
 const RUNNER = "vitest-pool-workers-runner-unit";
@@ -45,9 +52,13 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
+              main: "./test/unit/worker.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: UNIT_VARS,
+                // Tests only: the other workers' objects in the test isolate, and their HTTP entries.
+                durableObjects: UNIT_OBJECTS,
+                serviceBindings: { DISCOVERY_HTTP: "aios-discovery", BRIDGE_HTTP: "aios-bridge", METRICS_HTTP: "aios-metrics" },
                 workers: specs.map((s) => pointAtRunner(workerOptions(s, scripts.get(s.service)!, UNIT_VARS))),
               },
             }),
@@ -59,6 +70,10 @@ export default defineConfig(async () => {
           test: { name: "vscode", include: ["vscode/test/**/*.test.ts"], environment: "node" },
         },
         {
+          // Node code (launcher, benchmark helpers) tested in Node, without starting stacks.
+          test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+        },
+        {
           test: {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
@@ -66,9 +81,6 @@ export default defineConfig(async () => {
             testTimeout: 60_000,
             hookTimeout: 60_000,
             fileParallelism: false,
-            // Real stacks on a 2-core machine: a test that fails once is run once more, and a
-            // second failure fails the run. Unit tests get no retry.
-            retry: 1,
           },
         },
       ],

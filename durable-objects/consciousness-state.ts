@@ -18,7 +18,7 @@ import { SyncLoop, SYNC_INTERVAL_MS, type SyncPeer } from "./consciousness/sync"
 import { SyncState, type PeerSync } from "./consciousness/sync-state";
 import { MOMENTUM_WINDOW_SECONDS } from "../lib/consciousness";
 import { migrate, one, all } from "../lib/sql";
-import type { ContextInput, ContextRow, LevelReport, MessageInput, MessageRow } from "../lib/state-types";
+import type { ContextInput, ContextRow, LevelReport, MessageCursor, MessageInput, MessageRow } from "../lib/state-types";
 import { vars } from "../lib/vars";
 import { GraphStore, type ObservationsAdded, type Stamp, type Stamper } from "./consciousness/graph";
 import { IndexCompaction, indexPending, type Hit } from "./consciousness/search";
@@ -399,8 +399,12 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   postMessage(input: MessageInput): MessageRow {
     return this.write((stamp, now) => this.records.addMessage(input, this.cellId, stamp(), now));
   }
-  listMessages(limit: number, fromCell?: string): { messages: MessageRow[]; total: number } {
-    return this.records.listMessages(limit, fromCell);
+  listMessages(
+    limit: number,
+    fromCell?: string,
+    before?: MessageCursor,
+  ): { messages: MessageRow[]; total: number; more: boolean } {
+    return this.records.listMessages(limit, fromCell, before);
   }
 
   putContext(input: ContextInput, merge = false): ContextRow {

@@ -45,9 +45,48 @@ export interface Message {
   timestamp: string;
 }
 
+/** Where a page of messages ended: the last message's clock and id. Clients see it only as an opaque string. */
+export interface MessageCursor {
+  hlc: string;
+  id: string;
+}
+
+export function encodeMessageCursor(c: MessageCursor): string {
+  const bytes = new TextEncoder().encode(`${c.hlc}/${c.id}`);
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+export function decodeMessageCursor(text: string): MessageCursor | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  try {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    const raw = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    );
+    const m = /^(\d{15}-\d{6})\/([^]{1,256})$/.exec(raw);
+    return m ? { hlc: m[1]!, id: m[2]! } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const MessageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50).describe("How many messages, newest first (1-500, default 50)"),
   from_cell: z.string().min(1).max(128).optional().describe("Only messages from this cell"),
+  /** The `next_cursor` of the page before: the messages older than that page's last one. */
+  before: z
+    .string()
+    .max(1024, "before is longer than 1024 characters")
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const cursor = decodeMessageCursor(text);
+      if (!cursor) ctx.addIssue({ code: "custom", message: "before is not a next_cursor this cell answered" });
+      return cursor;
+    }),
 });
 export type MessageQuery = z.infer<typeof MessageQuerySchema>;
 
@@ -84,6 +123,8 @@ export interface MessageRow extends Record<string, string | number | null> {
   priority: string;
   metadata: string;
   created_at: string;
+  /** The clock of the write that created it: messages are listed newest first by it. */
+  hlc: string;
 }
 
 export interface ContextRow extends Record<string, string | number | null> {

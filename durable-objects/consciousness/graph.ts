@@ -190,7 +190,6 @@ export class GraphStore {
   }
 
   deleteEntities(req: GraphRequest<"delete_entities">, stamp: Stamper): Outcome<{ deleted: string[] }> {
-    if (!this.namespaceExists(req.namespace)) return unknownNamespace(req.namespace);
     const deleted: string[] = [];
     for (const name of new Set(req.entityNames)) {
       const e = this.liveEntity(req.namespace, name);
@@ -228,7 +227,6 @@ export class GraphStore {
   }
 
   deleteObservations(req: GraphRequest<"delete_observations">, stamp: Stamper): Outcome<{ removed: number }> {
-    if (!this.namespaceExists(req.namespace)) return unknownNamespace(req.namespace);
     let removed = 0;
     for (const d of req.deletions) {
       if (d.observations.length === 0) continue;
@@ -242,7 +240,6 @@ export class GraphStore {
   }
 
   deleteRelations(req: GraphRequest<"delete_relations">, stamp: Stamper): Outcome<{ removed: number }> {
-    if (!this.namespaceExists(req.namespace)) return unknownNamespace(req.namespace);
     let removed = 0;
     for (const r of req.relations) {
       const row = one<{ rowid: number }>(
@@ -323,10 +320,6 @@ export class GraphStore {
       relations: one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM relations WHERE deleted = 0")!.n,
     };
   }
-}
-
-function unknownNamespace(ns: string): Outcome<never> {
-  return { ok: false, status: 404, error: `unknown namespace "${ns}"` };
 }
 
 function pushUnique(map: Map<string, string[]>, key: string, value: string): void {

@@ -1,5 +1,5 @@
 /** Messages and live editing contexts: replicated rows, like the graph. */
-import type { ContextInput, ContextRow, JsonValue, MessageInput, MessageRow } from "../../lib/state-types";
+import type { ContextInput, ContextRow, JsonValue, MessageCursor, MessageInput, MessageRow } from "../../lib/state-types";
 import { all, limit as rowLimit, one } from "../../lib/sql";
 import type { Stamp } from "./graph";
 
@@ -26,16 +26,28 @@ export class RecordStore {
     return one<MessageRow>(this.sql, "SELECT * FROM messages WHERE id = ?", id)!;
   }
 
-  listMessages(limit: number, fromCell?: string): { messages: MessageRow[]; total: number } {
+  /**
+   * Newest first (by clock, then id), `limit` at a time; `before` continues after the last message of
+   * the page before. `more` says whether older messages remain; `total` counts them all.
+   */
+  listMessages(
+    limit: number,
+    fromCell?: string,
+    before?: MessageCursor,
+  ): { messages: MessageRow[]; total: number; more: boolean } {
     const where = fromCell === undefined ? "" : "WHERE from_cell = ?1";
     const params = fromCell === undefined ? [] : [fromCell];
     const total = one<{ n: number }>(this.sql, `SELECT count(*) AS n FROM messages ${where}`, ...params)!.n;
+    const older = before
+      ? `${where ? `${where} AND` : "WHERE"} (hlc < ?${params.length + 1} OR (hlc = ?${params.length + 1} AND id > ?${params.length + 2}))`
+      : where;
     const rows = all<MessageRow>(
       this.sql,
-      `SELECT * FROM messages ${where} ORDER BY hlc DESC, id LIMIT ${rowLimit(limit)}`,
+      `SELECT * FROM messages ${older} ORDER BY hlc DESC, id LIMIT ${rowLimit(limit + 1)}`,
       ...params,
+      ...(before ? [before.hlc, before.id] : []),
     );
-    return { messages: rows, total };
+    return { messages: rows.slice(0, limit), total, more: rows.length > limit };
   }
 
   context(cellId: string): ContextRow | undefined {

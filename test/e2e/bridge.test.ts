@@ -1,4 +1,4 @@
-/** Issue 6: the bridge's REST contract and MCP for Copilot, on real stacks. */
+/** The bridge's REST contract and MCP for Copilot, on real stacks. */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -74,8 +74,21 @@ describe("bridge", () => {
     expect(((await (await fetch(desk.url("bridge", "/vault-status"))).json()) as { status: string }).status).toBe(
       "not_configured",
     );
-    const peers = (await (await fetch(desk.url("bridge", "/network-peers"))).json()) as { count: number };
-    expect(peers.count).toBeGreaterThanOrEqual(0);
+    // The bridge lists what discovery lists: desk's seed, the laptop, once it is alive.
+    await until(async () => {
+      const p = (await (await fetch(desk.url("bridge", "/network-peers"))).json()) as {
+        peers: { cell_id: string; status: string }[];
+      };
+      return p.peers.some((x) => x.cell_id === "laptop" && x.status === "alive");
+    }, 15_000);
+    const peers = (await (await fetch(desk.url("bridge", "/network-peers"))).json()) as {
+      count: number;
+      peers: { cell_id: string }[];
+    };
+    const fromDiscovery = await desk.json<{ peers: { cell_id: string }[] }>("discovery", "/peers");
+    expect(peers.count).toBe(peers.peers.length);
+    expect(peers.peers.map((p) => p.cell_id)).toEqual(fromDiscovery.peers.map((p) => p.cell_id));
+    expect(peers.peers.map((p) => p.cell_id)).toContain("laptop");
   });
 
   it("MCP: the official client lists the nine memory tools and the cell's own, with schemas", async () => {
@@ -229,7 +242,9 @@ describe("bridge", () => {
         .callTool({ name: "create_entities", arguments: { entities: "not a list" } })
         .catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));
       expect((r as ToolResult).isError).toBe(true);
-      expect(JSON.stringify(r)).toMatch(/entities/);
+      // The message names the argument at fault and what it should have been.
+      const message = (r as ToolResult).content.map((c) => c.text).join("\n");
+      expect(message).toMatch(/expected array, received string at entities\b/);
       const unknown = await client
         .callTool({ name: "no_such_tool", arguments: {} })
         .catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));

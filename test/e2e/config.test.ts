@@ -1,4 +1,4 @@
-/** Issue 2: bad configuration stops start-up with one clear line and a non-zero exit; .env is read. */
+/** Bad configuration stops start-up with one clear line and a non-zero exit; .env is read. */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";

@@ -1,5 +1,5 @@
 /**
- * Issue 4: registration by hand, scans, and the refusal of unsigned, forged,
+ * Registration by hand, scans, and the refusal of unsigned, forged,
  * tampered, replayed and stale inter-cell requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Faults (issue 8): kill -9 during writes, a launcher killed alone, and the runtime killed under load.
+ * Faults: kill -9 during writes, a launcher killed alone, and the runtime killed under load.
  * Short in CI; `npm run soak` sets AIOS_SOAK=1, which streams writes longer before the kill -9 and
  * crashes the runtime several times in a row.
  */
@@ -19,6 +19,27 @@ const launcherLines = (s: TestStack) =>
     .split("\n")
     .filter((l) => l.includes('"service":"launcher"'))
     .join("\n");
+
+interface LauncherRecord {
+  time: string;
+  msg: string;
+  restart_in_ms?: number;
+}
+/** The launcher's log records with the message `msg`, oldest first. */
+const launcherRecords = (s: TestStack, msg: string): LauncherRecord[] =>
+  launcherLines(s)
+    .split("\n")
+    .map((l) => {
+      try {
+        return JSON.parse(l.slice(l.indexOf("{"))) as LauncherRecord;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((r): r is LauncherRecord => r?.msg === msg);
+
+/** How long after the launcher says the new runtime is up the clients may still see errors (a write's own round trip, slowed by load). */
+const SETTLE_MS = 5_000;
 
 describe("faults", () => {
   it(
@@ -132,7 +153,8 @@ describe("faults", () => {
         });
         const acksSince = (t: number) => outcomes.filter((o) => o.ok && o.sent > t).length;
 
-        const windows: { outageMs: number; errorSpanMs: number; errors: number }[] = [];
+        const windows: { outageMs: number; restartMs: number; backAfterMs: number; errors: number; lastErrorSentMs: number }[] =
+          [];
         let since = 0;
         for (let crash = 1; crash <= crashes; crash++) {
           await until(async () => acksSince(since) >= 40, 20_000, 50);
@@ -153,15 +175,25 @@ describe("faults", () => {
             return r.runtime !== record.runtime && r.runtime;
           }, 10_000);
           runtimes.add(next);
+          // The launcher's own account: the backoff it waited, and when the new runtime was up.
+          const exits = launcherRecords(s, "runtime exited unexpectedly; restarting");
+          expect(exits, launcherLines(s)).toHaveLength(crash);
+          expect(exits[crash - 1]!.restart_in_ms, "the backoff starts at 0.5 s and doubles").toBeLessThanOrEqual(
+            500 * 2 ** (crash - 1),
+          );
+          const restarted = await until(async () => launcherRecords(s, "runtime restarted")[crash - 1], 10_000);
+          const restartedAt = Date.parse(restarted.time);
           const after = outcomes.filter((o) => o.at > killedAt);
           const failed = after.filter((o) => !o.ok);
           const firstBack = Math.min(...after.filter((o) => o.ok && o.sent > killedAt).map((o) => o.at));
           windows.push({
             // From the kill to the first acknowledged write sent after it.
             outageMs: firstBack - killedAt,
-            // From the first error a client saw to the last.
-            errorSpanMs: failed.length ? Math.max(...failed.map((o) => o.at)) - Math.min(...failed.map((o) => o.at)) : 0,
+            // From the kill to the launcher's new runtime being up: what the machine's load decides.
+            restartMs: restartedAt - killedAt,
+            backAfterMs: firstBack - restartedAt,
             errors: failed.length,
+            lastErrorSentMs: failed.length ? Math.max(...failed.map((o) => o.sent)) - restartedAt : 0,
           });
         }
         stop = true;
@@ -169,15 +201,20 @@ describe("faults", () => {
         const acknowledged = outcomes.filter((o) => o.ok).map((o) => o.content);
         console.log(
           `runtime crash under load: ${crashes} crash(es), ${acknowledged.length} acknowledged writes, ${outcomes.length - acknowledged.length} errors; ` +
-            windows.map((w, i) => `#${i + 1}: outage ${w.outageMs} ms, errors over ${w.errorSpanMs} ms (${w.errors})`).join("; "),
+            windows
+              .map(
+                (w, i) =>
+                  `#${i + 1}: outage ${w.outageMs} ms (runtime back after ${w.restartMs} ms, writes ${w.backAfterMs} ms later), ${w.errors} errors`,
+              )
+              .join("; "),
         );
-        windows.forEach((w, i) => {
-          // The launcher waits 0.5 s doubling per quick successive crash, then boots a new runtime
-          // (about 2 s here; up to 10 s on a busy 2-core machine).
-          const bound = 500 * 2 ** i + 10_000;
+        windows.forEach((w) => {
+          // How long a new runtime takes to boot depends on the machine and its load, so the error
+          // window is measured against the launcher's own "runtime restarted": once it says so,
+          // writes succeed again, and no write sent after that point fails.
           expect(w.errors, "the clients saw the crash").toBeGreaterThan(0);
-          expect(w.outageMs, `clients are back within ${bound} ms\n${launcherLines(s)}`).toBeLessThan(bound);
-          expect(w.errorSpanMs).toBeLessThan(bound);
+          expect(w.backAfterMs, `writes succeed soon after the restart\n${launcherLines(s)}`).toBeLessThan(SETTLE_MS);
+          expect(w.lastErrorSentMs, `no write sent after the restart fails\n${launcherLines(s)}`).toBeLessThan(SETTLE_MS);
         });
         expect(s.exitCode, "the launcher itself kept running").toBeUndefined();
         expect(s.output).toContain("runtime exited unexpectedly; restarting");

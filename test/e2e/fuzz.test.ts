@@ -1,5 +1,5 @@
 /**
- * Issue 8 (short form): thousands of malformed requests to every endpoint of
+ * Fuzzing (short form): thousands of malformed requests to every endpoint of
  * the four ports and to every MCP tool. Zero 5xx, the stack stays up, and
  * requests that were refused never change the stored state (its digest).
  */

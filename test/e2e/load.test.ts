@@ -1,5 +1,5 @@
 /**
- * Load (issue 8): the maximum knowledge-graph write rate of one stack, measured briefly with closed-loop
+ * Load: the maximum knowledge-graph write rate of one stack, measured briefly with closed-loop
  * clients, then an open-loop stream at 80% of it: zero errors, every acknowledged write stored, p50/p99
  * reported. 10 s in CI; `npm run soak` sets AIOS_SOAK=1, which runs it for 60 s.
  */

@@ -17,7 +17,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIR = path.join(ROOT, "prometheus");
 
-/** The metrics the stack exports on :9091/metrics (README, DESIGN.md section 4), and `up` from Prometheus. */
+/** The metrics the stack exports on :9091/metrics (see workers/metrics), and `up` from Prometheus. */
 const EXPORTED = [
   "aios_build_info",
   "aios_uptime_seconds",
@@ -201,12 +201,12 @@ describe("Grafana dashboard", () => {
   it("is valid JSON with the DS_PROMETHEUS input, a cell_id variable and unique panel ids", () => {
     const d = loadDashboard();
     expect(d.schemaVersion).toBeGreaterThanOrEqual(36);
-    expect(d.uid).toBeTruthy();
+    expect(d.uid).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
     expect(d.__inputs).toContainEqual(
       expect.objectContaining({ name: "DS_PROMETHEUS", type: "datasource", pluginId: "prometheus" }),
     );
     const cell = d.templating?.list?.find((v) => v.name === "cell_id");
-    expect(cell).toBeDefined();
+    expect(cell).toMatchObject({ name: "cell_id", type: "query" });
     const q = typeof cell?.query === "string" ? cell.query : cell?.query?.query;
     expect(q).toBe("label_values(aios_build_info, cell_id)");
 

@@ -1,5 +1,5 @@
 /**
- * Issue: GET :9091/metrics scraped by a REAL Prometheus. Two stacks on
+ * GET :9091/metrics scraped by a REAL Prometheus. Two stacks on
  * 127.0.44.1 and 127.0.44.2 (one cluster secret, so peer and sync series
  * exist); Prometheus on 127.0.44.10:9090 scrapes the first every second.
  *

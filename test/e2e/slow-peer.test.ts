@@ -1,5 +1,5 @@
 /**
- * A peer that answers slowly (issue 8). Stack B sits behind a delaying TCP proxy on another loopback
+ * A peer that answers slowly. Stack B sits behind a delaying TCP proxy on another loopback
  * address and advertises the proxy's address, so A and C reach B only through it (B reaches them
  * directly: it answers slowly, it does not call slowly). With a delay well under discovery's probe
  * timeout, B is never declared dead, a write on A reaches C as fast as without the slowdown, and B

@@ -1,4 +1,4 @@
-/** Issue 3 end to end: persistence across restarts, concurrent writers, the generated token. */
+/** State end to end: persistence across restarts, concurrent writers, the generated token. */
 import { statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";

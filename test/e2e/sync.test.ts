@@ -1,4 +1,4 @@
-/** Issue 5 end to end: stacks on 127.0.33.x replicate the whole consciousness and converge. */
+/** Replication end to end: stacks on 127.0.33.x replicate the whole consciousness and converge. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack, until } from "../../harness/stack";
 

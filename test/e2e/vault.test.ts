@@ -8,10 +8,10 @@
  * secret). Real stacks start against it; their logs never hold a secret.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readVault } from "../../launcher/vault";
+import { FakeVault } from "../helpers/fake-vault";
 import { TestStack, until } from "../../harness/stack";
 
 const VAULT_IP = "127.0.41.100";
@@ -31,102 +31,6 @@ const FROM_ENV = {
   AIOS_MODEL_API_KEY: "sk-env-model-key-3b7f0c2e9d",
 };
 const ALL_SECRETS = [ROOT_TOKEN, WRONG_TOKEN, ...Object.values(FROM_VAULT), ...Object.values(FROM_ENV)];
-
-type Health = "active" | "standby" | "dr_secondary" | "perf_standby" | "uninitialised" | "sealed" | "hang";
-const HEALTH_STATUS: Record<Exclude<Health, "hang">, number> = {
-  active: 200,
-  standby: 429,
-  dr_secondary: 472,
-  perf_standby: 473,
-  uninitialised: 501,
-  sealed: 503,
-};
-
-interface Seen {
-  url: string;
-  token: string | undefined;
-}
-
-/** Vault as its API documentation describes it, for sys/health and KV v2 reads. */
-class FakeVault {
-  health: Health = "active";
-  /** API path (below /v1/) → the secret's key/value data. */
-  secrets = new Map<string, Record<string, unknown>>();
-  seen: Seen[] = [];
-  private server: Server;
-  private hanging = new Set<ServerResponse>();
-
-  constructor(readonly token: string) {
-    this.server = createServer((req, res) => this.handle(req, res));
-  }
-
-  listen(ip: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, ip, () => resolve());
-    });
-  }
-
-  async close(): Promise<void> {
-    for (const r of this.hanging) r.destroy();
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(() => r(undefined)));
-  }
-
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? "/", "http://vault");
-    const token = req.headers["x-vault-token"];
-    this.seen.push({ url: url.pathname, token: typeof token === "string" ? token : undefined });
-    if (req.method !== "GET") return this.send(res, 405, { errors: [] });
-    if (url.pathname === "/v1/sys/health") {
-      if (this.health === "hang") {
-        this.hanging.add(res);
-        return;
-      }
-      const sealed = this.health === "sealed";
-      return this.send(res, HEALTH_STATUS[this.health], {
-        initialized: this.health !== "uninitialised",
-        sealed,
-        standby: this.health === "standby" || this.health === "perf_standby",
-        performance_standby: this.health === "perf_standby",
-        replication_performance_mode: "disabled",
-        replication_dr_mode: this.health === "dr_secondary" ? "secondary" : "disabled",
-        server_time_utc: Math.floor(Date.now() / 1000),
-        version: "1.17.2",
-        cluster_name: "vault-cluster-e2e",
-        cluster_id: "5f1c2c1e-0000-4000-8000-000000000001",
-      });
-    }
-    if (this.health === "sealed") return this.send(res, 503, { errors: ["Vault is sealed"] });
-    if (token !== this.token) return this.send(res, 403, { errors: ["permission denied"] });
-    const data = this.secrets.get(url.pathname.replace(/^\/v1\//, ""));
-    if (!data) return this.send(res, 404, { errors: [] });
-    this.send(res, 200, {
-      request_id: "8b7a6c5d-0000-4000-8000-000000000002",
-      lease_id: "",
-      renewable: false,
-      lease_duration: 0,
-      data: {
-        data,
-        metadata: {
-          created_time: "2026-11-20T09:15:02.123456Z",
-          custom_metadata: null,
-          deletion_time: "",
-          destroyed: false,
-          version: 3,
-        },
-      },
-      wrap_info: null,
-      warnings: null,
-      auth: null,
-    });
-  }
-}
 
 /** An OpenAI-compatible endpoint that only records which key it was called with. */
 function modelServer(keys: string[]): Server {
@@ -325,76 +229,5 @@ describe("secrets from Vault", () => {
     expect(everythingLogged(up)).toMatch(
       /"msg":"read secrets from Vault".*"keys":\["AIOS_CLUSTER_SECRET","AIOS_API_TOKEN","AIOS_MODEL_API_KEY"\]/,
     );
-  });
-});
-
-describe("readVault against Vault's documented answers", () => {
-  const vault = new FakeVault(ROOT_TOKEN);
-  const addr = `http://${VAULT_IP}:${VAULT_PORT + 1}`;
-  beforeAll(async () => {
-    vault.secrets.set("secret/data/aios", FROM_VAULT);
-    vault.secrets.set("secret/data/aliases", {
-      api_token: "alias-token",
-      cluster_secret: "alias-secret",
-      AIOS_MODEL_API_KEY: 42,
-    });
-    vault.secrets.set("secret/data/blank", { AIOS_API_TOKEN: "  " });
-    await vault.listen(VAULT_IP, VAULT_PORT + 1);
-  });
-  afterAll(() => vault.close());
-
-  it("treats active, standby and secondaries as usable; not initialised and sealed as unavailable", async () => {
-    for (const health of ["active", "standby", "dr_secondary", "perf_standby"] as const) {
-      vault.health = health;
-      const r = await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/aios" });
-      expect(r.status, health).toBe("available");
-      expect(r.secrets).toEqual(FROM_VAULT);
-    }
-    vault.health = "uninitialised";
-    expect(await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/aios" })).toMatchObject({
-      status: "unavailable",
-      secrets: {},
-      problem: "Vault is not initialised (sys/health answered 501)",
-    });
-    vault.health = "sealed";
-    expect((await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/aios" })).problem).toBe(
-      "Vault is sealed (sys/health answered 503)",
-    );
-    vault.health = "active";
-  });
-
-  it("403, 404, timeouts and answers that are not KV v2 are problems that name themselves, never the token", async () => {
-    const wrongToken = await readVault({ addr, token: WRONG_TOKEN, path: "secret/data/aios" });
-    expect(wrongToken.status).toBe("unavailable");
-    expect(wrongToken.problem).toMatch(/^permission denied reading secret\/data\/aios \(403: permission denied\)/);
-    expect(JSON.stringify(wrongToken)).not.toContain(WRONG_TOKEN);
-    const missing = await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/nope" });
-    expect(missing.problem).toMatch(/^no secret at secret\/data\/nope \(404\); write one with: vault kv put -mount=secret nope/);
-    vault.health = "hang";
-    const started = Date.now();
-    const slow = await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/aios", timeoutMs: 300 });
-    expect(slow.problem).toBe("sys/health did not answer within 0.3 s");
-    expect(Date.now() - started).toBeLessThan(2000);
-    vault.health = "active";
-    const notKv2 = await readVault({
-      addr,
-      token: ROOT_TOKEN,
-      path: "secret/data/aios",
-      fetch: async (input) =>
-        String(input).endsWith("/sys/health")
-          ? new Response("{}", { status: 200 })
-          : Response.json({ data: { AIOS_API_TOKEN: "kv1-style" } }),
-    });
-    expect(notKv2.problem).toMatch(/is not a KV v2 secret/);
-    expect(await readVault({ path: "secret/data/aios" })).toEqual({ status: "not_configured", secrets: {}, ignored: [] });
-  });
-
-  it("accepts lower-case aliases and ignores values that are not non-empty strings", async () => {
-    const r = await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/aliases" });
-    expect(r.status).toBe("available");
-    expect(r.secrets).toEqual({ AIOS_API_TOKEN: "alias-token", AIOS_CLUSTER_SECRET: "alias-secret" });
-    expect(r.ignored).toEqual(["AIOS_MODEL_API_KEY (not a string)"]);
-    const blank = await readVault({ addr, token: ROOT_TOKEN, path: "secret/data/blank" });
-    expect(blank).toMatchObject({ status: "available", secrets: {}, ignored: ["AIOS_API_TOKEN (empty)"] });
   });
 });

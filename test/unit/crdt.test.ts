@@ -1,5 +1,5 @@
 /**
- * Issue 5: property tests of the merge. Three replicas apply random
+ * Property tests of the merge. Three replicas apply random
  * operations and exchange pages in random order, with pages duplicated and
  * dropped; after a final exchange they always hold identical state, and no
  * acknowledged observation is lost unless a delete that saw it removed it.

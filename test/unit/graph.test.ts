@@ -1,4 +1,4 @@
-/** Issue 3: the nine memory operations with the reference server's semantics, over REST. */
+/** The nine memory operations with the reference server's semantics, over REST. */
 import { describe, expect, it } from "vitest";
 import { call, freshNamespace, ok } from "./helpers";
 
@@ -98,6 +98,30 @@ describe("knowledge graph", () => {
     const g = await ok<Graph>(`/memory/read_graph?namespace=${ns}`);
     expect(g.entities.find((e) => e.name === "Alice")!.observations).toEqual(["works on the auth service"]);
     expect(g.relations).toEqual([{ from: "Alice", to: "AuthService", relationType: "maintains" }]);
+  });
+
+  it("deletes of what does not exist succeed silently and change nothing, in a namespace never written too", async () => {
+    const written = freshNamespace();
+    await seed(written);
+    const before = await ok<Graph>(`/memory/read_graph?namespace=${written}`);
+    for (const ns of [written, freshNamespace(), "default"]) {
+      const entities = await call("/memory/delete_entities", { namespace: ns, entityNames: ["Nobody"] });
+      expect(entities.status, ns).toBe(200);
+      expect(await entities.json()).toMatchObject({ success: true, deleted: [] });
+      const observations = await call("/memory/delete_observations", {
+        namespace: ns,
+        deletions: [{ entityName: "Nobody", observations: ["never said"] }],
+      });
+      expect(observations.status, ns).toBe(200);
+      expect(await observations.json()).toMatchObject({ success: true, removed: 0 });
+      const relations = await call("/memory/delete_relations", {
+        namespace: ns,
+        relations: [{ from: "Nobody", to: "Alice", relationType: "knows" }],
+      });
+      expect(relations.status, ns).toBe(200);
+      expect(await relations.json()).toMatchObject({ success: true, removed: 0 });
+    }
+    expect(await ok<Graph>(`/memory/read_graph?namespace=${written}`)).toEqual(before);
   });
 
   it("search_nodes matches names, types and observation text, case-insensitively, with relations touching them", async () => {

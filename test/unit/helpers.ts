@@ -1,4 +1,5 @@
-import { SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
+import type { DurableObject } from "cloudflare:workers";
 
 export const TOKEN = "unit-token";
 
@@ -19,3 +20,14 @@ export async function ok<T = Record<string, unknown>>(path: string, body?: unkno
 
 let n = 0;
 export const freshNamespace = () => `t${Date.now().toString(36)}${(n++).toString(36)}`;
+
+/**
+ * Runs `fn` inside the Durable Object behind `stub`, in this isolate, with the object typed as its
+ * class (the pool's own typing wants the test worker's Env on every class).
+ */
+export function inObject<T, R>(
+  stub: DurableObjectStub<never> | DurableObjectStub,
+  fn: (object: T, state: DurableObjectState) => R | Promise<R>,
+): Promise<R> {
+  return runInDurableObject(stub as unknown as DurableObjectStub<DurableObject>, (o, s) => fn(o as unknown as T, s));
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ACTIONS, isAction } from "../../lib/code-assist";
 import { analyze } from "../../workers/cell/analysis";
 import { buildPrompt, chat, chatUrl, PROMPT_LIMITS, type ChatMessage, type ModelConfig } from "../../workers/cell/model";
+import { call } from "./helpers";
 
 const KEY = "sk-test-0123456789abcdefSECRET";
 const MESSAGES: ChatMessage[] = [
@@ -228,10 +229,29 @@ describe("buildPrompt", () => {
     expect(user).toContain("````typescript");
   });
 
-  it("knows its actions", () => {
-    expect(ACTIONS).toEqual(["analyze", "explain", "review", "refactor", "generate", "document", "test"]);
-    expect(isAction("review")).toBe(true);
+  it("asks the model for the action requested, and for analyze when the action is unknown", () => {
+    for (const action of ACTIONS) {
+      expect(isAction(action)).toBe(true);
+      expect(buildPrompt(action, "x", analyze("x"), [])[1]!.content).toContain(`Action: ${action}`);
+    }
     expect(isAction("delete")).toBe(false);
     expect(buildPrompt("nonsense", "x", analyze("x"), [])[1]!.content).toContain("Action: analyze");
+  });
+});
+
+describe("POST /code-assist actions", () => {
+  const DOCUMENTED = ["analyze", "explain", "review", "refactor", "generate", "document", "test"];
+
+  it("accepts every documented action and refuses another with 400 listing them", async () => {
+    for (const action of DOCUMENTED) {
+      const res = await call("/code-assist", { code: "def f(x):\n    return x\n", language: "python", action });
+      expect(res.status, action).toBe(200);
+      expect((await res.json<{ action: string }>()).action).toBe(action);
+    }
+    const bad = await call("/code-assist", { code: "x = 1", action: "delete" });
+    expect(bad.status).toBe(400);
+    const body = await bad.json<{ error: string; valid_actions: string[] }>();
+    expect(body.error).toContain('"delete"');
+    expect(body.valid_actions).toEqual(DOCUMENTED);
   });
 });

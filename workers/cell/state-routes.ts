@@ -12,6 +12,7 @@ import {
   MessageQuerySchema,
   MessageSchema,
   STATE_BODY_LIMIT,
+  encodeMessageCursor,
   type MessageQuery,
   type ContextInput,
   type LevelReport,
@@ -122,9 +123,12 @@ export async function postMessage(request: AppRequest, env: CellEnv): Promise<Re
   return json(await sendMessage(env, (await readJson(request, MessageSchema)) as MessageInput), 201);
 }
 
+/** A page of messages, newest first; `next_cursor` asks for the page after it (null on the last page). */
 export async function listMessages(env: CellEnv, query: MessageQuery) {
-  const { messages, total } = await state(env).listMessages(query.limit, query.from_cell);
-  return { messages: messages.map(toMessage), count: messages.length, total };
+  const { messages, total, more } = await state(env).listMessages(query.limit, query.from_cell, query.before);
+  const last = messages[messages.length - 1];
+  const next_cursor = more && last ? encodeMessageCursor({ hlc: last.hlc, id: last.id }) : null;
+  return { messages: messages.map(toMessage), count: messages.length, total, next_cursor };
 }
 
 export async function getMessages(request: AppRequest, env: CellEnv): Promise<Response> {
