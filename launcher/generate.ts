@@ -7,7 +7,7 @@
  * `aios types --check` (part of `npm run check`) fails when any of them is stale.
  */
 import { build } from "esbuild";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { SETTING_NAMES, SETTINGS, WORKERS, namesSeenBy, type WorkerName } from "../lib/settings";
 
@@ -114,11 +114,16 @@ function outputs(root: string): Output[] {
   ];
 }
 
-/** Rebuilds the dashboard's script when its sources changed (a start after editing them shows the edit). */
+/**
+ * Rebuilds the dashboard's script when one of its sources is newer than the bundle (a start after
+ * editing them shows the edit). Otherwise nothing is built: a start only compares modification times.
+ */
 export async function refreshDashboardScript(root: string): Promise<void> {
   const file = path.join(root, ...DASHBOARD, "client.generated.ts");
+  const sources = path.join(root, ...DASHBOARD, "browser");
+  const built = existsSync(file) ? statSync(file).mtimeMs : -1;
+  if (readdirSync(sources).every((f) => statSync(path.join(sources, f)).mtimeMs <= built)) return;
   const wanted = await dashboardScript(root);
-  if (existsSync(file) && readFileSync(file, "utf8") === wanted) return;
   // Renamed into place: stacks starting together from one checkout never read half a file.
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, wanted);
