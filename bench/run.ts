@@ -2,6 +2,7 @@
 import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
 import { benchHttp } from "./http";
+import { benchIdle } from "./idle";
 import { benchMcp } from "./mcp";
 import { benchMetrics } from "./metrics";
 import { benchScale } from "./scale";
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   simulate: benchSimulate,
   scale: benchScale,
   http: benchHttp,
+  idle: benchIdle,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

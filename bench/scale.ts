@@ -24,11 +24,10 @@
  * The reference column is the model of bench/simulate.ts for the same number
  * of cells.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { sleep, TestStack } from "../test/helpers/stack";
 import { simulate } from "./simulate";
-import { median, percentile, processTree, report, round, type Figure } from "./stats";
+import { median, percentile, report, round, ticksPerSecond, treeCpuSeconds, type Figure } from "./stats";
 
 const SIZES = [2, 5, 10] as const;
 const ENV = { AIOS_CLUSTER_SECRET: "bench-scale", AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" };
@@ -95,27 +94,6 @@ async function totals(stacks: TestStack[]): Promise<Counters> {
     for (const [peer, n] of c.okFrom) sum.okFrom.set(peer, (sum.okFrom.get(peer) ?? 0) + n);
   }
   return sum;
-}
-
-// ---- CPU of a process tree (Linux /proc) ------------------------------------------
-
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-/** CPU seconds (user + system) used so far by a process and all its descendants. */
-function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
-  for (const fields of processTree(pid).values()) ticks += Number(fields[11]) + Number(fields[12]);
-  return ticks / ticksPerSecond();
 }
 
 // ---- the cluster -------------------------------------------------------------------

@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmarks: percentiles, process memory, result files. */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -40,6 +41,25 @@ export function processTree(pid: number): Map<number, string[]> {
     stack.push(...(children.get(p) ?? []));
   }
   return tree;
+}
+
+let clockTicks: number | undefined;
+export function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU seconds (user + system) used so far by a process and all its descendants. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const fields of processTree(pid).values()) ticks += Number(fields[11]) + Number(fields[12]);
+  return ticks / ticksPerSecond();
 }
 
 /** Resident memory in bytes of a process and all its descendants. */

@@ -67,6 +67,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private hlc = new Hlc();
   private oseq = 0;
   private lastGc = 0;
+  private nextRound = 0;
   private indexTimer: ReturnType<typeof setTimeout> | undefined;
   private activityMinute = 0;
   private unrecordedWrites = 0;
@@ -116,16 +117,27 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
 
   // ---- replication -----------------------------------------------------------
 
+  /**
+   * Runs what is due (an anti-entropy round, a level sample, tombstone collection) and sets the
+   * alarm for the next of them: the object wakes every SYNC_INTERVAL_MS at most, whatever the
+   * number of peers, and a write does not wait for it (it pokes the peers).
+   */
   override async alarm(): Promise<void> {
+    const now = Date.now();
     try {
-      await this.sync.round();
+      if (now >= this.nextRound) {
+        this.nextRound = now + SYNC_INTERVAL_MS;
+        await this.sync.round();
+      }
       await this.sampleLevel();
-      if (Date.now() - this.lastGc > GC_EVERY_MS) {
-        this.lastGc = Date.now();
+      if (now - this.lastGc >= GC_EVERY_MS) {
+        this.lastGc = now;
         await this.collectTombstones();
       }
     } finally {
-      await this.ctx.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS);
+      const next = Math.min(this.nextRound, this.lastGc + GC_EVERY_MS, this.levels.nextDue());
+      // Never sooner than a second: a sample that could not be taken must not make the alarm spin.
+      await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
     }
   }
 
