@@ -1,14 +1,19 @@
 /** Command dispatcher behind bin/aios.mjs (npm start, check, deploy:dry, bench, soak). */
 import { runBench } from "../bench/run";
 import { exportCommand, importCommand } from "./memory-cli";
+import { relay, relayKey } from "./relay";
 import { soak } from "./soak";
 import { start } from "./start";
-import { check, deployDry } from "./tools";
+import { check, deploy, deployDry } from "./tools";
 
 const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>> = {
   start: (root) => start(root),
   check: (root) => check(root),
   "deploy-dry": (root) => deployDry(root),
+  // The relay (docs/relay.md): run it here, print its key, deploy it to Cloudflare.
+  relay: (root) => relay(root),
+  "relay-key": () => relayKey(),
+  deploy: (root, args) => deploy(root, args),
   bench: (root, args) => runBench(root, args),
   import: (root, args) => importCommand(root, args),
   export: (root, args) => exportCommand(root, args),

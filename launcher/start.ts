@@ -74,12 +74,13 @@ function workerVars(cfg: StackConfig, apiToken: string, startedAt: number, resta
     AIOS_MODEL_API_KEY: cfg.modelApiKey,
     AIOS_MODEL_TIMEOUT_MS: cfg.modelTimeoutMs?.toString(),
     AIOS_PROMETHEUS_ADDR: cfg.prometheusAddr,
+    AIOS_RELAY: cfg.relays.join(","),
   };
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
 }
 
 /** Copies the runtime's output into the logs: our workers already print JSON lines; anything else is wrapped. */
-function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: string) => void, cellId: string): void {
+export function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: string) => void, cellId: string): void {
   const rl = createInterface({ input: stream });
   rl.on("line", (line) => {
     if (!line.trim()) return;
@@ -102,7 +103,7 @@ function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: str
  * every start. The launcher points the temporary folder at one inside the data folder instead,
  * emptied at each start.
  */
-function useScratchFolder(folder: string): void {
+export function useScratchFolder(folder: string): void {
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
   // os.tmpdir() reads TMPDIR on Linux and macOS, TEMP and TMP on Windows.
@@ -179,7 +180,7 @@ export async function start(root: string): Promise<number> {
           if (!stopping && mf === instance) void onRuntimeExit();
         });
       },
-      workers: specs.map((s) => workerOptions(s, scripts.get(s.service)!, vars, socketOf.get(s.service)!)),
+      workers: specs.map((s) => workerOptions(s, scripts.get(s.service)!, vars, socketOf.get(s.service as ServiceName)!)),
     });
     mf = instance;
     takeOverSignals();

@@ -76,9 +76,9 @@ export async function open(keys: ContentKeys, sealed: string, bound: string): Pr
   if (!bytes || bytes.byteLength < IV_BYTES + 16) return undefined;
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: bytes.subarray(0, IV_BYTES), additionalData: buffer(utf8(bound)) },
+      { name: "AES-GCM", iv: buffer(bytes.slice(0, IV_BYTES)), additionalData: buffer(utf8(bound)) },
       keys.content,
-      buffer(bytes.subarray(IV_BYTES)),
+      buffer(bytes.slice(IV_BYTES)),
     );
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(plain);
   } catch {

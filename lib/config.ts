@@ -5,6 +5,7 @@
  */
 import { parsePeerList, parsePort, type PeerAddress } from "./address";
 import { LOG_LEVELS, type LogLevel } from "./log";
+import { parseRelayList } from "./relay-config";
 
 export class ConfigError extends Error {
   constructor(
@@ -51,6 +52,8 @@ export interface StackConfig {
   /** The address other cells reach this one at. */
   advertiseHost: string;
   peerRemoveAfterSeconds: number;
+  /** Relays this cell syncs through (AIOS_RELAY). */
+  relays: string[];
 }
 
 export type RawEnv = Record<string, string | undefined>;
@@ -163,8 +166,21 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
   if (!/^\d+$/.test(removeAfter) || Number(removeAfter) < 1) {
     throw new ConfigError("AIOS_PEER_REMOVE_AFTER", `expected a whole number of seconds, got "${removeAfter}"`);
   }
+  let relays: string[];
+  try {
+    relays = parseRelayList(opt(env, "AIOS_RELAY"));
+  } catch (e) {
+    throw new ConfigError("AIOS_RELAY", (e as Error).message);
+  }
+  if (relays.length && !opt(env, "AIOS_CLUSTER_SECRET") && !vaultAddr) {
+    throw new ConfigError(
+      "AIOS_RELAY",
+      "needs AIOS_CLUSTER_SECRET: the relay admits cells, and cells seal content, with keys derived from it",
+    );
+  }
   return {
     cellId,
+    relays,
     branch: opt(env, "AIOS_BRANCH") ?? defaults.branch,
     hostname: defaults.hostname,
     host,
@@ -196,3 +212,37 @@ function portVariable(service: string): string {
   return { cell: "AIOS_CELL_PORT", discovery: "DISCOVERY_PORT", bridge: "BRIDGE_PORT", metrics: "AIOS_METRICS_PORT" }[service]!;
 }
 export { portVariable };
+
+// ---- the relay (`npm run relay`) ------------------------------------------------------------
+
+export interface RelayConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** The relay key as given (AIOS_RELAY_KEY), or undefined: derive it from `clusterSecret`. */
+  relayKey?: string;
+  clusterSecret?: string;
+}
+
+export function parseRelayConfig(env: RawEnv): RelayConfig {
+  const logLevel = (opt(env, "AIOS_LOG_LEVEL") ?? "info").toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError("AIOS_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  }
+  const relayKey = opt(env, "AIOS_RELAY_KEY");
+  if (relayKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(relayKey)) {
+    throw new ConfigError("AIOS_RELAY_KEY", "expected the 43 characters `npm run relay-key` prints");
+  }
+  const clusterSecret = opt(env, "AIOS_CLUSTER_SECRET");
+  if (relayKey === undefined && clusterSecret === undefined) {
+    throw new ConfigError("AIOS_RELAY_KEY", "is required (or AIOS_CLUSTER_SECRET, to derive it from)");
+  }
+  return {
+    host: bindHost(env, "AIOS_HOST", "0.0.0.0"),
+    port: port(env, "AIOS_RELAY_PORT", 8787),
+    dataDir: opt(env, "AIOS_DATA_DIR") ?? "./data",
+    logLevel: logLevel as LogLevel,
+    ...(relayKey ? { relayKey } : { clusterSecret }),
+  };
+}

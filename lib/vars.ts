@@ -42,6 +42,9 @@ export const WorkerVarsSchema = z.object({
   /** Why Vault could not be used (no secrets in it). */
   AIOS_VAULT_PROBLEM: z.optional(z.string()),
   AIOS_PROMETHEUS_ADDR: z.optional(z.string()),
+  /** Relay URLs (lib/relay-config.ts), and a relay's admission key (the relay worker only). */
+  AIOS_RELAY: z.optional(z.string()),
+  AIOS_RELAY_KEY: z.optional(z.string()),
 });
 
 export type WorkerVars = z.infer<typeof WorkerVarsSchema>;

@@ -118,19 +118,29 @@ export class SyncLoop {
     this.host.count(deltas);
   }
 
-  /** After a local write: tell every alive peer to pull now (debounced, so a burst sends one poke). */
+  /**
+   * After a local write: tell every alive peer to pull now (debounced, so a burst sends one poke).
+   * The list of alive peers is asked for afresh, so a peer that came up since the last round hears too.
+   */
   poke(): void {
-    if (this.pokeTimer !== undefined || this.peers.length === 0) return;
-    this.pokeTimer = setTimeout(() => {
-      this.pokeTimer = undefined;
-      const vv = this.host.vector();
-      for (const p of this.peers) {
-        this.host.background(
-          signedPost(this.host.identity(), `${p.url}/sync/poke`, p.cell_id, { vv }, 2000).catch(() => undefined),
-        );
-      }
-    }, POKE_DEBOUNCE_MS);
-    this.host.background(new Promise((r) => setTimeout(r, POKE_DEBOUNCE_MS + 5)));
+    if (this.pokeTimer !== undefined) return;
+    const sent = new Promise<void>((resolve) => {
+      this.pokeTimer = setTimeout(() => {
+        this.pokeTimer = undefined;
+        void (async () => {
+          this.peers = await this.host.alivePeers();
+          const vv = this.host.vector();
+          await Promise.all(
+            this.peers.map((p) =>
+              signedPost(this.host.identity(), `${p.url}/sync/poke`, p.cell_id, { vv }, 2000).catch(() => undefined),
+            ),
+          );
+        })()
+          .catch(() => undefined)
+          .finally(resolve);
+      }, POKE_DEBOUNCE_MS);
+    });
+    this.host.background(sent);
   }
 
   /** A peer poked us: pull from it now. */
