@@ -5,6 +5,7 @@ import { benchHttp } from "./http";
 import { benchIdle } from "./idle";
 import { benchMcp } from "./mcp";
 import { benchMetrics } from "./metrics";
+import { benchRelay } from "./relay";
 import { benchScale } from "./scale";
 import { benchSimulate } from "./simulate";
 import { benchStartup } from "./startup";
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   scale: benchScale,
   http: benchHttp,
   idle: benchIdle,
+  relay: benchRelay,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

@@ -6,6 +6,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deriveRelayKey } from "../../lib/cluster-keys";
+import { OFFER_HEADER, RELAY_TARGET, offerHeader } from "../../lib/relay-protocol";
+import { admissionProof, generateKeyPair, signRequest } from "../../lib/signing";
 import { TestRelay } from "../helpers/relay";
 import { TestStack, until } from "../helpers/stack";
 
@@ -109,6 +112,17 @@ describe("sync through a relay", () => {
     expect(shared.observations.sort()).toEqual(["also ra", "also rb", "seen by ra", "seen by rb"]);
   });
 
+  it("a delete on one side reaches the other and is not undone", async () => {
+    await b.memory("create_entities", {
+      namespace: "relayproj",
+      entities: [{ name: "Doomed", entityType: "t", observations: [] }],
+    });
+    await until(() => has(a, "relayproj", "Doomed"), 5000, 20);
+    await a.memory("delete_entities", { namespace: "relayproj", entityNames: ["Doomed"] });
+    await converged([a, b]);
+    expect(await has(b, "relayproj", "Doomed")).toBe(false);
+  });
+
   it("the relay's stored data holds none of the content", async () => {
     await a.memory("create_entities", {
       namespace: "secretproject",
@@ -167,6 +181,44 @@ describe("sync through a relay", () => {
     } finally {
       await c.stop();
     }
+  });
+
+  it("a cell that knows the relay key is admitted; replayed, stale, oversized and wrongly keyed pushes are refused", async () => {
+    const pair = await generateKeyPair();
+    const cell = "probe-cell";
+    const push = async (opts: { key?: string; created?: number; body?: string; cellId?: string }) => {
+      const created = Math.floor((opts.created ?? Date.now()) / 1000);
+      const id = opts.cellId ?? cell;
+      const proof = await admissionProof(opts.key ?? (await deriveRelayKey(SECRET)), id, pair.publicKey, created);
+      const request = new Request(`${RELAY_URL}/relay/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [OFFER_HEADER]: offerHeader(pair.publicKey, created, proof) },
+        body: opts.body ?? JSON.stringify({ rows: [], vv: {}, complete: false }),
+      });
+      return signRequest(request, { keyId: id, privateKey: pair.privateKey }, { target: RELAY_TARGET, now: created * 1000 });
+    };
+    const before = await relay.health();
+    const wrongKey = await fetch(await push({ key: await deriveRelayKey("not-the-secret"), cellId: "probe-wrong" }));
+    expect(wrongKey.status).toBe(401);
+    const stale = await fetch(await push({ created: Date.now() - 10 * 60_000, cellId: "probe-stale" }));
+    expect(stale.status).toBe(401);
+    const ok = await push({});
+    const replay = ok.clone();
+    expect((await fetch(ok)).status).toBe(200);
+    const replayed = await fetch(replay);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.text()).toMatch(/replay/);
+    const huge = await fetch(
+      await push({ body: JSON.stringify({ rows: [], vv: {}, complete: false, pad: "x".repeat(3 * 1024 * 1024) }) }),
+    );
+    expect(huge.status).toBe(413);
+    const bad = await fetch(await push({ body: JSON.stringify({ rows: [{ k: "short" }], vv: {}, complete: false }) }));
+    expect(bad.status).toBe(400);
+    const speakingAsAnother = await fetch(await push({ cellId: "ra" }));
+    expect(speakingAsAnother.status).toBe(401);
+    const after = await relay.health();
+    expect(after.rows).toBe(before.rows);
+    expect(after.cells).toBe((before.cells as number) + 1);
   });
 
   it("unsigned, forged and replayed requests are refused and change nothing", async () => {
