@@ -189,6 +189,8 @@ export async function start(root: string): Promise<number> {
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
+    // …and the cell's state, whose alarm syncs with the relays when there is no LAN peer to wake it…
+    await fetch(`http://${local}:${cfg.ports.cell}/health`).catch(() => undefined);
     // …and let the metrics store count this boot (a restart after a crash is counted).
     await fetch(`http://${local}:${cfg.ports.metrics}/health`).catch(() => undefined);
     // Advertise and browse on the LAN (in the background: it never delays "ready").

@@ -64,6 +64,8 @@ export class RelayLink {
   private running: Promise<void> | undefined;
   private again = false;
   private soonTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The relay refused us (wrong secret, or our id pinned to another key): ask again only slowly. */
+  private refused = false;
 
   constructor(
     private readonly host: RelayHost,
@@ -78,7 +80,7 @@ export class RelayLink {
 
   /** From the owner's alarm: whatever is due; returns when this link next needs the alarm. */
   tick(now = Date.now()): number {
-    if (!this.socket && !this.connecting) this.host.background(this.connect());
+    if (!this.socket && !this.connecting && !this.refused) this.host.background(this.connect());
     if (this.socket && now - this.lastPing >= RELAY_PING_MS) {
       this.lastPing = now;
       try {
@@ -89,7 +91,8 @@ export class RelayLink {
     }
     if (now >= this.nextSync) this.host.background(this.sync());
     const syncAt = Math.max(this.nextSync, now + 1000);
-    return this.socket ? Math.min(syncAt, this.lastPing + RELAY_PING_MS) : Math.min(syncAt, now + RELAY_POLL_MS);
+    if (this.socket) return Math.min(syncAt, this.lastPing + RELAY_PING_MS);
+    return this.refused ? syncAt : Math.min(syncAt, now + RELAY_POLL_MS);
   }
 
   /** After a local write or news from the relay: sync now (debounced, so a burst is one sync). */
