@@ -231,7 +231,12 @@ export class RelayLink {
     this.connecting = true;
     try {
       const request = await this.signed("/relay/ws", { headers: { upgrade: "websocket" } });
-      const res = await fetch(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      // No abort signal: aborting it would close the socket it opens. A handshake that hangs is abandoned instead.
+      const res = await Promise.race([
+        fetch(request),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), REQUEST_TIMEOUT_MS)),
+      ]);
+      if (!res) return;
       const ws = res.webSocket;
       if (!ws) {
         await res.body?.cancel();
