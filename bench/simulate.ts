@@ -5,7 +5,7 @@
  * picked at random; a write pokes every peer, which then pulls from the writer).
  * Discovery's heartbeats are modelled too: one per pair of cells every
  * PROBE_INTERVAL_MS (a heartbeat received counts as one sent, so two cells take
- * turns), each carrying the list of alive peers.
+ * turns), each carrying at most 16 alive peers picked at random (gossip).
  *
  * Inputs are measured on real stacks by `npm run bench -- sync`: bytes of an
  * idle round with one peer, and the single-write propagation time. The model
@@ -23,6 +23,8 @@ export const PROBE_INTERVAL_S = 4;
 /** Bytes of a heartbeat exchange with one peer listed, and per further peer listed: estimates (two signed requests of ~1 KB of headers, info and a known-peer entry each way), not measured. */
 export const HEARTBEAT_BYTES = 2400;
 export const KNOWN_PEER_BYTES = 2 * 60;
+/** Alive peers a heartbeat lists at most (durable-objects/peer-registry.ts). */
+export const KNOWN_SAMPLE = 16;
 
 export interface SyncModel {
   /** Bytes on the wire of one idle pull between two cells (measured). */
@@ -57,7 +59,7 @@ export function simulate(n: number, m: SyncModel = MEASURED): ScalePoint {
   // It pulls from `fanout` peers and, on average, serves as many pulls, every SYNC_INTERVAL_S.
   const perCell = (2 * fanout * round) / SYNC_INTERVAL_S;
   const idleLoad = (fanout * m.serveMs) / SYNC_INTERVAL_S / 1000;
-  const heartbeat = HEARTBEAT_BYTES + KNOWN_PEER_BYTES * Math.max(0, n - 2);
+  const heartbeat = HEARTBEAT_BYTES + KNOWN_PEER_BYTES * Math.min(KNOWN_SAMPLE - 1, Math.max(0, n - 2));
   const perCellHeartbeat = ((n - 1) * heartbeat) / PROBE_INTERVAL_S;
   // The writer answers n-1 pulls in a row; while it is saturated by idle pulls they queue behind.
   const busy = Math.min(0.99, idleLoad);

@@ -61,6 +61,7 @@ export interface RegistryEnv {
 }
 
 const CANDIDATES_PER_TICK = 16;
+const KNOWN_SAMPLE = 16;
 const MAX_BACKOFF_MS = 60_000;
 
 export class PeerRegistry extends DurableObject<RegistryEnv> {
@@ -427,10 +428,14 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
     return this.info;
   }
 
+  /**
+   * What we tell a peer we know (gossip): at most KNOWN_SAMPLE alive peers picked at random, so a
+   * heartbeat stays the same size whatever the number of cells and membership still spreads.
+   */
   private knownPeers(): KnownPeer[] {
     return all<{ cell_id: string; url: string }>(
       this.sql,
-      "SELECT cell_id, url FROM peers WHERE status = 'alive' AND discovery_url IS NOT NULL",
+      `SELECT cell_id, url FROM peers WHERE status = 'alive' AND discovery_url IS NOT NULL ORDER BY random() LIMIT ${limit(KNOWN_SAMPLE)}`,
     ).map((r) => ({
       cell_id: r.cell_id,
       cell_url: r.url,
