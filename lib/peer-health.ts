@@ -1,7 +1,8 @@
 /**
  * Peer health, memberlist-style but simple: a peer we have not heard from for
  * PROBE_INTERVAL_MS is probed (a heartbeat it sends us counts as hearing from
- * it, so two cells take turns); a peer whose last probe failed is probed again
+ * it, so two cells take turns; each still probes at least every other interval);
+ * a peer whose last probe failed is probed again
  * after FAILING_PROBE_MS. Two failed probes in a row make it `suspect`, and a suspect that
  * stays unanswered for DEAD_AFTER_SUSPECT_MS becomes `dead`. Any answer
  * makes it `alive` again. One slow answer (a single failed probe) never
@@ -48,9 +49,11 @@ export function shouldRemove(s: HealthState, now: number, removeAfterMs = DEFAUL
 
 /**
  * When a peer is next due for a probe: PROBE_INTERVAL_MS (plus `jitter`, a fraction) after we last
- * heard from it while it answers, FAILING_PROBE_MS after the last failed probe while it does not.
+ * heard from it while it answers, and at least every other interval all the same (so each side
+ * measures its own round trip); FAILING_PROBE_MS after the last failed probe while it does not answer.
  */
 export function nextProbeAt(s: HealthState, lastProbe: number | undefined, jitter: number): number {
-  if (s.status === "alive" && s.failures === 0) return s.last_seen + PROBE_INTERVAL_MS * (1 + jitter);
+  if (s.status === "alive" && s.failures === 0)
+    return Math.min(s.last_seen + PROBE_INTERVAL_MS * (1 + jitter), (lastProbe ?? 0) + 2 * PROBE_INTERVAL_MS);
   return (lastProbe ?? 0) + FAILING_PROBE_MS;
 }

@@ -3,6 +3,7 @@
  * with `npm run relay`, on 127.0.70.x: the relay on .1, the stacks on .2 and .3, a stack with the
  * wrong secret on .4.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,7 @@ import { deriveRelayKey } from "../../lib/cluster-keys";
 import { OFFER_HEADER, RELAY_TARGET, offerHeader } from "../../lib/relay-protocol";
 import { admissionProof, generateKeyPair, signRequest } from "../../lib/signing";
 import { TestRelay } from "../helpers/relay";
-import { TestStack, until } from "../helpers/stack";
+import { ROOT, TestStack, until } from "../helpers/stack";
 
 const SECRET = "relay-e2e-secret";
 const RELAY_IP = "127.0.70.1";
@@ -50,6 +51,37 @@ function filesUnder(dir: string): Buffer[] {
   }
   return out;
 }
+
+/** Runs `node bin/aios.mjs <command>` with only the given AIOS_ variables; returns its exit code and output. */
+function aios(command: string, env: Record<string, string>): { status: number | null; out: string } {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AIOS_")) clean[k] = v;
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "aios.mjs"), command], {
+    cwd: ROOT,
+    env: { ...clean, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("relay commands", () => {
+  it("npm run relay-key prints the key derived from the cluster secret, and nothing of the secret", async () => {
+    const r = aios("relay-key", { AIOS_CLUSTER_SECRET: SECRET });
+    expect(r.status).toBe(0);
+    expect(r.out.trim()).toBe(await deriveRelayKey(SECRET));
+    expect(r.out).not.toContain(SECRET);
+  });
+
+  it("npm run relay without a key or a secret, or with a malformed key, stops naming the variable", () => {
+    const none = aios("relay", {});
+    expect(none.status).toBe(2);
+    expect(none.out).toMatch(/AIOS_RELAY_KEY/);
+    const bad = aios("relay", { AIOS_RELAY_KEY: "too-short" });
+    expect(bad.status).toBe(2);
+    expect(bad.out).toMatch(/AIOS_RELAY_KEY/);
+  });
+});
 
 describe("sync through a relay", () => {
   let relay: TestRelay, a: TestStack, b: TestStack;

@@ -49,6 +49,8 @@ describe("peer health", () => {
   it("a peer that answers is probed only once it has not been heard from for the interval; a failing one each second", () => {
     expect(nextProbeAt(alive(10_000), 9_000, 0)).toBe(10_000 + PROBE_INTERVAL_MS);
     expect(nextProbeAt(alive(10_000), 9_000, 0.25)).toBe(10_000 + PROBE_INTERVAL_MS * 1.25);
+    // Heard from through its own heartbeats, it is still probed every other interval.
+    expect(nextProbeAt(alive(20_000), 9_000, 0)).toBe(9_000 + 2 * PROBE_INTERVAL_MS);
     const failing = onProbeFailure(alive(0), 20_000);
     expect(nextProbeAt(failing, 20_000, 0)).toBe(20_000 + FAILING_PROBE_MS);
     const suspect = onProbeFailure(failing, 21_000);
