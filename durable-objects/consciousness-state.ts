@@ -196,7 +196,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
 
   /**
    * Merges a page of remote rows in one transaction; returns how many changed our state. Rows that
-   * changed it are passed on to the relays (but the one they came from).
+   * changed it are passed on to the relays (but the one they came from), and LAN peers are poked
+   * for rows from a relay.
    */
   applyRemote(rows: SyncRow[], via?: RelayLink): number {
     if (rows.length === 0) return 0;
@@ -210,7 +211,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       if (changed) this.afterWrites(changed);
       return changed;
     });
-    if (changed) for (const link of this.relays) if (link !== via) link.soon();
+    if (changed) {
+      for (const link of this.relays) if (link !== via) link.soon();
+      // Rows from a relay are news to the LAN peers too: they pull now rather than at their next round.
+      if (via) this.sync.poke();
+    }
     return changed;
   }
 
