@@ -2,8 +2,10 @@
 import { benchAnalyser } from "./analyser";
 import { benchDiscovery } from "./discovery";
 import { benchHttp } from "./http";
+import { benchIdle } from "./idle";
 import { benchMcp } from "./mcp";
 import { benchMetrics } from "./metrics";
+import { benchRelay } from "./relay";
 import { benchScale } from "./scale";
 import { benchSimulate } from "./simulate";
 import { benchStartup } from "./startup";
@@ -23,6 +25,8 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   simulate: benchSimulate,
   scale: benchScale,
   http: benchHttp,
+  idle: benchIdle,
+  relay: benchRelay,
 };
 
 /** The entry bin/aios.mjs calls for `aios bench …`. */

@@ -1,17 +1,30 @@
 /**
  * A model, not real stacks: how the cost of a sync round and the time for a
  * write to reach every cell grow with the number of cells N, for the design
- * as built (every cell pulls from every alive peer each second; a write pokes
- * every peer, which then pulls from the writer).
+ * as built (every SYNC_INTERVAL_MS each cell pulls from SYNC_FANOUT alive peers
+ * picked at random; a write pokes every peer, which then pulls from the writer).
+ * Discovery's heartbeats are modelled too: one per pair of cells every
+ * PROBE_INTERVAL_MS (a heartbeat received counts as one sent, so two cells take
+ * turns), each carrying at most 16 alive peers picked at random (gossip).
  *
  * Inputs are measured on real stacks by `npm run bench -- sync`: bytes of an
  * idle round with one peer, and the single-write propagation time. The model
  * adds what grows with N: version vectors carry one entry per cell, and the
  * writer serves N-1 pulls one after another (a Durable Object is single-
  * threaded), each taking SERVE_MS of its time, on top of the idle pulls it
- * answers every second.
+ * answers.
  */
 import { report, type Figure } from "./stats";
+
+/** The loop's constants (durable-objects/consciousness/sync.ts and lib/peer-health.ts, which Node does not type-check here). */
+export const SYNC_INTERVAL_S = 5;
+export const SYNC_FANOUT = 3;
+export const PROBE_INTERVAL_S = 4;
+/** Bytes of a heartbeat exchange with one peer listed, and per further peer listed: estimates (two signed requests of ~1 KB of headers, info and a known-peer entry each way), not measured. */
+export const HEARTBEAT_BYTES = 2400;
+export const KNOWN_PEER_BYTES = 2 * 60;
+/** Alive peers a heartbeat lists at most (durable-objects/peer-registry.ts). */
+export const KNOWN_SAMPLE = 16;
 
 export interface SyncModel {
   /** Bytes on the wire of one idle pull between two cells (measured). */
@@ -30,6 +43,8 @@ export interface ScalePoint {
   cells: number;
   /** Bytes per second one cell sends and receives for idle rounds. */
   perCellIdleBytesPerSecond: number;
+  /** Bytes per second one cell sends and receives for discovery's heartbeats. */
+  perCellHeartbeatBytesPerSecond: number;
   /** Bytes per second on the whole network. */
   networkIdleBytesPerSecond: number;
   /** Share of one core each cell spends answering idle pulls. */
@@ -40,14 +55,19 @@ export interface ScalePoint {
 
 export function simulate(n: number, m: SyncModel = MEASURED): ScalePoint {
   const round = m.idleRoundBytes + m.vectorEntryBytes * Math.max(0, n - 2);
-  const perCell = 2 * (n - 1) * round; // it pulls from n-1 peers and serves n-1 pulls
-  const idleLoad = ((n - 1) * m.serveMs) / 1000;
+  const fanout = Math.min(SYNC_FANOUT, n - 1);
+  // It pulls from `fanout` peers and, on average, serves as many pulls, every SYNC_INTERVAL_S.
+  const perCell = (2 * fanout * round) / SYNC_INTERVAL_S;
+  const idleLoad = (fanout * m.serveMs) / SYNC_INTERVAL_S / 1000;
+  const heartbeat = HEARTBEAT_BYTES + KNOWN_PEER_BYTES * Math.min(KNOWN_SAMPLE - 1, Math.max(0, n - 2));
+  const perCellHeartbeat = ((n - 1) * heartbeat) / PROBE_INTERVAL_S;
   // The writer answers n-1 pulls in a row; while it is saturated by idle pulls they queue behind.
   const busy = Math.min(0.99, idleLoad);
   const convergence = m.oneHopMs + ((n - 2) * m.serveMs) / (1 - busy);
   return {
     cells: n,
     perCellIdleBytesPerSecond: perCell,
+    perCellHeartbeatBytesPerSecond: perCellHeartbeat,
     networkIdleBytesPerSecond: (n * perCell) / 2,
     idleServeLoad: idleLoad,
     convergenceMs: convergence,
@@ -69,6 +89,11 @@ export async function benchSimulate(root: string): Promise<Figure[]> {
         ratio: p.perCellIdleBytesPerSecond / base.perCellIdleBytesPerSecond,
       },
       { figure: `model, ${n} cells: share of a core answering idle pulls`, value: p.idleServeLoad, unit: "cores" },
+      {
+        figure: `model, ${n} cells: discovery heartbeat traffic per cell (every peer, every ${PROBE_INTERVAL_S} s)`,
+        value: p.perCellHeartbeatBytesPerSecond,
+        unit: "B/s",
+      },
       {
         figure: `model, ${n} cells: write visible everywhere`,
         value: p.convergenceMs,

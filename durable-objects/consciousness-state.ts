@@ -16,6 +16,8 @@ import { sameVector, type PullRequest, type PullResponse, type SyncRow, type Ver
 import { Replication } from "./consciousness/replication";
 import { SyncLoop, SYNC_INTERVAL_MS, type SyncPeer } from "./consciousness/sync";
 import { SyncState, type PeerSync } from "./consciousness/sync-state";
+import { RelayLink } from "./consciousness/relay-link";
+import { parseRelayList } from "../lib/relay-config";
 import { MOMENTUM_WINDOW_SECONDS } from "../lib/consciousness";
 import { migrate, one, all } from "../lib/sql";
 import type { ContextInput, ContextRow, LevelReport, MessageCursor, MessageInput, MessageRow } from "../lib/state-types";
@@ -66,12 +68,17 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly replication: Replication;
   private readonly syncState: SyncState;
   private readonly sync: SyncLoop;
+  /** One link per relay in AIOS_RELAY (none without a cluster secret: there would be no keys). */
+  private readonly relays: RelayLink[] = [];
   private readonly levels: LevelHistory;
   private readonly compaction: IndexCompaction;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
   private lastGc = 0;
+  private nextRound = 0;
+  /** The earliest time a relay link asked for the alarm. */
+  private relayDue = Infinity;
   private indexTimer: ReturnType<typeof setTimeout> | undefined;
   private activityMinute = 0;
   private unrecordedWrites = 0;
@@ -100,13 +107,33 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       alivePeers: () => this.alivePeers(),
       vector: () => this.replication.versionVector(this.oseq),
       applyRemote: (rows) => this.applyRemote(rows),
-      mergeVector: (vv) => {
-        if ((vv[this.cellId] ?? 0) > this.oseq) this.bumpOwnSeq(vv[this.cellId]!);
-        this.replication.mergeVector(vv);
-      },
+      mergeVector: (vv) => this.mergeVector(vv),
       count: (deltas) => this.count(deltas),
       background: (p) => ctx.waitUntil(p),
     });
+    const v = vars(env);
+    const secret = v.AIOS_CLUSTER_SECRET;
+    if (secret && env.IDENTITY) {
+      for (const url of relayUrls(v.AIOS_RELAY)) {
+        const link: RelayLink = new RelayLink(
+          {
+            cellId: this.cellId,
+            secret,
+            state: this.syncState,
+            identity: () => identityOf(env.IDENTITY!),
+            vector: () => this.replication.versionVector(this.oseq),
+            changesSince: (vv, limit) => this.replication.changesSince(vv, this.oseq, limit),
+            applyRemote: (rows) => this.applyRemote(rows, link),
+            mergeVector: (vv) => this.mergeVector(vv),
+            count: (deltas) => this.count(deltas),
+            background: (p) => ctx.waitUntil(p),
+            wake: (at) => this.wake(at),
+          },
+          url,
+        );
+        this.relays.push(link);
+      }
+    }
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, MIGRATIONS);
       ctx.storage.transactionSync(() => indexPending(this.sql));
@@ -120,22 +147,36 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       const later = used && (used.wall > stored.wall || (used.wall === stored.wall && used.counter > stored.counter));
       this.hlc = new Hlc(later ? used : stored);
       this.oseq = Math.max(Number(meta.get("oseq") ?? "0"), own?.oseq ?? 0);
-      if (env.IDENTITY && env.DISCOVERY && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + 100);
+      if (env.IDENTITY && (env.DISCOVERY || this.relays.length) && (await ctx.storage.getAlarm()) === null)
+        await ctx.storage.setAlarm(Date.now() + 100);
     });
   }
 
   // ---- replication -----------------------------------------------------------
 
+  /**
+   * Runs what is due (an anti-entropy round, a level sample, tombstone collection) and sets the
+   * alarm for the next of them: the object wakes every SYNC_INTERVAL_MS at most, whatever the
+   * number of peers, and a write does not wait for it (it pokes the peers).
+   */
   override async alarm(): Promise<void> {
+    const now = Date.now();
     try {
-      await this.sync.round();
+      if (now >= this.nextRound) {
+        this.nextRound = now + SYNC_INTERVAL_MS;
+        await this.sync.round();
+      }
       await this.sampleLevel();
-      if (Date.now() - this.lastGc > GC_EVERY_MS) {
-        this.lastGc = Date.now();
+      if (now - this.lastGc >= GC_EVERY_MS) {
+        this.lastGc = now;
         await this.collectTombstones();
       }
+      for (const link of this.relays) this.relayDue = Math.min(this.relayDue, link.tick(now));
     } finally {
-      await this.ctx.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS);
+      const next = Math.min(this.nextRound, this.lastGc + GC_EVERY_MS, this.levels.nextDue(), this.relayDue);
+      this.relayDue = Infinity;
+      // Never sooner than a second: a sample that could not be taken must not make the alarm spin.
+      await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
     }
   }
 
@@ -163,10 +204,14 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     await this.sync.poked(from);
   }
 
-  /** Merges a page of remote rows in one transaction; returns how many changed our state. */
-  applyRemote(rows: SyncRow[]): number {
+  /**
+   * Merges a page of remote rows in one transaction; returns how many changed our state. Rows that
+   * changed it are passed on to the relays (but the one they came from), and LAN peers are poked
+   * for rows from a relay.
+   */
+  applyRemote(rows: SyncRow[], via?: RelayLink): number {
     if (rows.length === 0) return 0;
-    return this.ctx.storage.transactionSync(() => {
+    const changed = this.ctx.storage.transactionSync(() => {
       for (const r of rows) {
         this.hlc.observe(r.h);
         if (r.o === this.cellId && r.s > this.oseq) this.oseq = r.s;
@@ -179,6 +224,27 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       }
       return changed;
     });
+    if (changed) {
+      for (const link of this.relays) if (link !== via) link.soon();
+      // Rows from a relay are news to the LAN peers too: they pull now rather than at their next round.
+      if (via) this.sync.poke();
+    }
+    return changed;
+  }
+
+  private mergeVector(vv: VersionVector): void {
+    if ((vv[this.cellId] ?? 0) > this.oseq) this.bumpOwnSeq(vv[this.cellId]!);
+    this.replication.mergeVector(vv);
+  }
+
+  /** Makes sure the alarm runs by `at` (a relay link asking for its next poll or sync). */
+  private wake(at: number): void {
+    this.ctx.waitUntil(
+      (async () => {
+        const current = await this.ctx.storage.getAlarm();
+        if (current === null || current > at) await this.ctx.storage.setAlarm(Math.max(at, Date.now() + 10));
+      })(),
+    );
   }
 
   /** A peer holds changes of ours we no longer have (restored from an old copy): never reuse those numbers. */
@@ -192,8 +258,9 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
 
   private async collectTombstones(): Promise<void> {
     const peers = this.env.DISCOVERY ? await tryRpc(() => this.env.DISCOVERY!.peers()) : undefined;
-    if (!peers || peers.length === 0) return;
-    const vectors = this.syncState.peerVectors(peers.map((p) => p.cell_id));
+    if (!peers || (peers.length === 0 && this.relays.length === 0)) return;
+    // A relay must hold a tombstone too before it goes: cells beyond the relay get it from there.
+    const vectors = this.syncState.peerVectors([...peers.map((p) => p.cell_id), ...this.relays.map((r) => r.id)]);
     if (!vectors) return;
     const olderThan = encodeHlc({ wall: Date.now() - TOMBSTONE_MIN_AGE_MS, counter: 0 });
     this.replication.collectTombstones(vectors, olderThan);
@@ -246,6 +313,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       if (changes > 0) {
         if (namespace !== undefined) this.touched.add(namespace);
         this.sync.poke();
+        for (const link of this.relays) link.soon();
         this.clockUnstored = true;
         this.afterWrites(changes);
       }
@@ -454,6 +522,16 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         "SELECT reporter, level, source, reported_at FROM reported_levels ORDER BY reported_at DESC LIMIT 20",
       ),
     };
+  }
+}
+
+/** The relays to link to; the launcher has refused a bad list already, so one here is only logged. */
+function relayUrls(text: string | undefined): string[] {
+  try {
+    return parseRelayList(text);
+  } catch (e) {
+    console.error(JSON.stringify({ level: "error", msg: "AIOS_RELAY is not valid; no relay is used", error: String(e) }));
+    return [];
   }
 }
 

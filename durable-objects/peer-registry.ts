@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { parsePeerList } from "../lib/address";
 import { identityOf, type IdentityStub } from "./identity/intercell";
-import { onProbeFailure, onProbeSuccess, PROBE_INTERVAL_MS, shouldRemove, type HealthState } from "../lib/peer-health";
+import { nextProbeAt, onProbeFailure, onProbeSuccess, PROBE_JITTER, shouldRemove, type HealthState } from "../lib/peer-health";
 import type { CellHeartbeat, Hello, KnownPeer, PeerInfo, Register } from "../lib/peer-protocol";
 import { CELL_SERVICES, tryRpc, type CellBinding, type Peer, type PeerStatus, type PeerSummary } from "../lib/rpc";
 import { all, limit, migrate, one } from "../lib/sql";
@@ -60,14 +60,17 @@ export interface RegistryEnv {
   CELL?: CellBinding;
 }
 
-const TICK_MS = PROBE_INTERVAL_MS;
 const CANDIDATES_PER_TICK = 16;
+const KNOWN_SAMPLE = 16;
 const MAX_BACKOFF_MS = 60_000;
 
 export class PeerRegistry extends DurableObject<RegistryEnv> {
   private readonly sql: SqlStorage;
   private scan: ScanState | undefined;
   private ticking = false;
+  /** When each peer was last probed, and the jitter of its next wait (in memory: after a restart every peer is probed at once). */
+  private readonly lastProbe = new Map<string, number>();
+  private readonly jitter = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: RegistryEnv) {
     super(ctx, env);
@@ -133,6 +136,7 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
       info.discovery_url,
     );
     this.sql.exec("DELETE FROM candidates WHERE url = ?", info.cell_url);
+    this.wake(this.dueAt(info.cell_id, now));
   }
 
   /** A signed heartbeat from an admitted peer: it is alive; what it knows becomes gossip. */
@@ -180,6 +184,7 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
       reg.hostname ?? null,
       discoveryUrl,
     );
+    this.wake(this.dueAt(reg.cell_id, now));
   }
 
   unregister(cellId: string): boolean {
@@ -211,6 +216,7 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
       Date.now(),
       Date.now(),
     );
+    this.wake(Date.now());
   }
 
   // ---- scans ---------------------------------------------------------------
@@ -246,6 +252,11 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
 
   // ---- the loop ------------------------------------------------------------
 
+  /**
+   * Probes the peers that are due, contacts the candidates that are due, expires the dead, and sets
+   * the alarm for the next of these that will be due: an idle registry wakes once per peer per
+   * PROBE_INTERVAL_MS (less when peers probe us), and never with nothing to do.
+   */
   override async alarm(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
@@ -254,17 +265,53 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
       this.expireDead();
     } finally {
       this.ticking = false;
-      await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
+      const next = this.nextDue();
+      if (next === undefined) await this.ctx.storage.deleteAlarm();
+      else await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 50));
     }
   }
 
+  /** The next time anything is due: a probe, a candidate, the removal of a dead peer. */
+  private nextDue(): number | undefined {
+    const times: number[] = [];
+    for (const p of all<PeerRow>(this.sql, "SELECT * FROM peers")) {
+      times.push(this.dueAt(p.cell_id, p.last_seen, p));
+      if (p.status === "dead" && p.dead_since !== null) times.push(p.dead_since + removeAfterMs(this.env));
+    }
+    const c = one<{ t: number | null }>(this.sql, "SELECT min(next_attempt) AS t FROM candidates")!.t;
+    if (c !== null) times.push(c);
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  private dueAt(cellId: string, lastSeen: number, row?: PeerRow): number {
+    const p = row ?? one<PeerRow>(this.sql, "SELECT * FROM peers WHERE cell_id = ?", cellId);
+    if (!p) return lastSeen;
+    let j = this.jitter.get(cellId);
+    if (j === undefined) this.jitter.set(cellId, (j = Math.random() * PROBE_JITTER));
+    return nextProbeAt(p, this.lastProbe.get(cellId), j);
+  }
+
+  /** Makes sure the alarm fires by `at` (new peers and candidates arrive between alarms). */
+  private wake(at: number): void {
+    if (this.ticking) return; // the running alarm sets the next one when it ends
+    this.ctx.waitUntil(
+      (async () => {
+        const current = await this.ctx.storage.getAlarm();
+        if (current === null || current > at) await this.ctx.storage.setAlarm(Math.max(at, Date.now() + 10));
+      })(),
+    );
+  }
+
   private async probePeers(): Promise<void> {
-    const peers = all<PeerRow>(this.sql, "SELECT * FROM peers");
+    const now = Date.now();
+    const peers = all<PeerRow>(this.sql, "SELECT * FROM peers").filter((p) => this.dueAt(p.cell_id, p.last_seen, p) <= now);
     if (peers.length === 0) return;
     const info = await this.refreshInfo();
     const known = this.knownPeers();
     await Promise.all(
       peers.map(async (p) => {
+        this.lastProbe.set(p.cell_id, Date.now());
+        this.jitter.set(p.cell_id, Math.random() * PROBE_JITTER);
         const admitted = p.discovery_url !== null && (await this.identity.isAdmitted(p.cell_id));
         const result = admitted
           ? await heartbeat(this.identity, { cell_id: p.cell_id, discovery_url: p.discovery_url! }, info, known)
@@ -381,10 +428,14 @@ export class PeerRegistry extends DurableObject<RegistryEnv> {
     return this.info;
   }
 
+  /**
+   * What we tell a peer we know (gossip): at most KNOWN_SAMPLE alive peers picked at random, so a
+   * heartbeat stays the same size whatever the number of cells and membership still spreads.
+   */
   private knownPeers(): KnownPeer[] {
     return all<{ cell_id: string; url: string }>(
       this.sql,
-      "SELECT cell_id, url FROM peers WHERE status = 'alive' AND discovery_url IS NOT NULL",
+      `SELECT cell_id, url FROM peers WHERE status = 'alive' AND discovery_url IS NOT NULL ORDER BY random() LIMIT ${limit(KNOWN_SAMPLE)}`,
     ).map((r) => ({
       cell_id: r.cell_id,
       cell_url: r.url,

@@ -1,4 +1,5 @@
 /** Measuring helpers shared by benchmarks and tests: percentiles, a process tree and its resident memory (Linux /proc). */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 export function percentile(values: number[], p: number): number {
@@ -38,6 +39,25 @@ export function processTree(pid: number): Map<number, string[]> {
     stack.push(...(children.get(p) ?? []));
   }
   return tree;
+}
+
+let clockTicks: number | undefined;
+export function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU seconds (user + system) used so far by a process and all its descendants. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const fields of processTree(pid).values()) ticks += Number(fields[11]) + Number(fields[12]);
+  return ticks / ticksPerSecond();
 }
 
 /** Resident memory in bytes of a process and all its descendants. */

@@ -4,15 +4,20 @@
  */
 import { types } from "./generate";
 import { exportCommand, importCommand } from "./memory-cli";
+import { relay, relayKey } from "./relay";
 import { soak } from "./soak";
 import { start } from "./start";
-import { check, deployDry } from "./tools";
+import { check, deploy, deployDry } from "./tools";
 
 const COMMANDS: Record<string, (root: string, args: string[]) => Promise<number>> = {
   start: (root) => start(root),
   check: (root) => check(root),
   "deploy-dry": (root) => deployDry(root),
   types: (root, args) => types(root, args),
+  // The relay (docs/relay.md): run it here, print its key, deploy it to Cloudflare.
+  relay: (root) => relay(root),
+  "relay-key": () => relayKey(),
+  deploy: (root, args) => deploy(root, args),
   import: (root, args) => importCommand(root, args),
   export: (root, args) => exportCommand(root, args),
   // The fault and load e2e tests in their long form: vitest with AIOS_SOAK=1 (see launcher/soak.ts).

@@ -73,7 +73,7 @@ function workerVars(
 }
 
 /** Copies the runtime's output into the logs: our workers already print JSON lines; anything else is wrapped. */
-function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: string) => void, cellId: string): void {
+export function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: string) => void, cellId: string): void {
   const rl = createInterface({ input: stream });
   rl.on("line", (line) => {
     if (!line.trim()) return;
@@ -96,7 +96,7 @@ function pipeRuntime(stream: Readable, level: "info" | "error", sink: (line: str
  * every start. The launcher points the temporary folder at one inside the data folder instead,
  * emptied at each start.
  */
-function useScratchFolder(folder: string): void {
+export function useScratchFolder(folder: string): void {
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
   // os.tmpdir() reads TMPDIR on Linux and macOS, TEMP and TMP on Windows.
@@ -177,8 +177,8 @@ export async function start(root: string): Promise<number> {
         workerOptions(
           s,
           scripts.get(s.service)!,
-          workerVars(s.service, cfg, token.token, secrets.vault, startedAt, restart),
-          socketOf.get(s.service)!,
+          workerVars(s.service as ServiceName, cfg, token.token, secrets.vault, startedAt, restart),
+          socketOf.get(s.service as ServiceName)!,
         ),
       ),
     });
@@ -189,6 +189,8 @@ export async function start(root: string): Promise<number> {
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
+    // …and the cell's state, whose alarm syncs with the relays when there is no LAN peer to wake it…
+    await fetch(`http://${local}:${cfg.ports.cell}/health`).catch(() => undefined);
     // …and let the metrics store count this boot (a restart after a crash is counted).
     await fetch(`http://${local}:${cfg.ports.metrics}/health`).catch(() => undefined);
     // Advertise and browse on the LAN (in the background: it never delays "ready").

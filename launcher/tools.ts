@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { types } from "./generate";
-import { readWorkerSpecs } from "./workers";
+import { readRelaySpec, readWorkerSpecs } from "./workers";
 
 function bin(root: string, name: string): string {
   return path.join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
@@ -29,10 +29,10 @@ export async function check(root: string): Promise<number> {
   return ok ? 0 : 1;
 }
 
-/** Builds every worker for Cloudflare with `wrangler deploy --dry-run`. */
+/** Builds every worker, and the relay, for Cloudflare with `wrangler deploy --dry-run`. */
 export async function deployDry(root: string): Promise<number> {
   let ok = true;
-  for (const spec of readWorkerSpecs(root)) {
+  for (const spec of [...readWorkerSpecs(root), readRelaySpec(root)]) {
     const outdir = path.join(root, ".build", "deploy", spec.service);
     ok =
       run(root, `wrangler deploy --dry-run (${spec.config.name})`, "wrangler", [
@@ -45,4 +45,10 @@ export async function deployDry(root: string): Promise<number> {
       ]) && ok;
   }
   return ok ? 0 : 1;
+}
+
+/** Deploys the relay to Cloudflare (`wrangler deploy`; wrangler asks to log in if needed). Extra arguments go to wrangler. */
+export async function deploy(root: string, args: string[]): Promise<number> {
+  const spec = readRelaySpec(root);
+  return run(root, `wrangler deploy (${spec.config.name})`, "wrangler", ["deploy", "-c", spec.configPath, ...args]) ? 0 : 1;
 }

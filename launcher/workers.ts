@@ -16,6 +16,8 @@ export const WORKER_CONFIGS = {
   metrics: "workers/metrics/wrangler.toml",
 } as const;
 export type ServiceName = keyof typeof WORKER_CONFIGS;
+/** The relay (docs/relay.md) is not part of a cell stack: `npm run relay` runs it alone. */
+export const RELAY_CONFIG = "workers/relay/wrangler.toml";
 
 interface WranglerConfig {
   name: string;
@@ -29,18 +31,24 @@ interface WranglerConfig {
 }
 
 export interface WorkerSpec {
-  service: ServiceName;
+  service: ServiceName | "relay";
   configPath: string;
   config: WranglerConfig;
   entry: string;
 }
 
 export function readWorkerSpecs(root: string): WorkerSpec[] {
-  return (Object.entries(WORKER_CONFIGS) as [ServiceName, string][]).map(([service, rel]) => {
-    const configPath = path.join(root, rel);
-    const config = parse(readFileSync(configPath, "utf8")) as unknown as WranglerConfig;
-    return { service, configPath, config, entry: path.resolve(path.dirname(configPath), config.main) };
-  });
+  return (Object.entries(WORKER_CONFIGS) as [ServiceName, string][]).map(([service, rel]) => readSpec(root, service, rel));
+}
+
+export function readRelaySpec(root: string): WorkerSpec {
+  return readSpec(root, "relay", RELAY_CONFIG);
+}
+
+function readSpec(root: string, service: WorkerSpec["service"], rel: string): WorkerSpec {
+  const configPath = path.join(root, rel);
+  const config = parse(readFileSync(configPath, "utf8")) as unknown as WranglerConfig;
+  return { service, configPath, config, entry: path.resolve(path.dirname(configPath), config.main) };
 }
 
 /**
@@ -50,9 +58,9 @@ export function readWorkerSpecs(root: string): WorkerSpec[] {
  * began leaves the bundle unstamped, to be built again. Bundles are written to a temporary
  * name and renamed, so stacks starting together from one checkout never read a half-written one.
  */
-export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promise<Map<ServiceName, string>> {
+export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promise<Map<WorkerSpec["service"], string>> {
   mkdirSync(outDir, { recursive: true });
-  const out = new Map<ServiceName, string>();
+  const out = new Map<WorkerSpec["service"], string>();
   await Promise.all(
     specs.map(async (s) => {
       const outfile = path.join(outDir, `${s.service}.mjs`);

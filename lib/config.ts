@@ -44,6 +44,8 @@ export interface StackConfig {
   /** The address other cells reach this one at. */
   advertiseHost: string;
   peerRemoveAfterSeconds: number;
+  /** Relays this cell syncs through (AIOS_RELAY). */
+  relays: string[];
   /** Every setting by its variable name, as parsed (AIOS_CELL_ID and AIOS_ADVERTISE_HOST resolved). */
   settings: Settings;
 }
@@ -90,6 +92,13 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
   }
   if (parsed.AIOS_VAULT_ADDR && !parsed.VAULT_TOKEN)
     throw new ConfigError("VAULT_TOKEN", "is required when AIOS_VAULT_ADDR is set");
+  const relays = parsed.AIOS_RELAY.split(",").filter(Boolean);
+  if (relays.length && !parsed.AIOS_CLUSTER_SECRET && !parsed.AIOS_VAULT_ADDR) {
+    throw new ConfigError(
+      "AIOS_RELAY",
+      "needs AIOS_CLUSTER_SECRET: the relay admits cells, and cells seal content, with keys derived from it",
+    );
+  }
   const host = parsed.AIOS_HOST;
   const advertiseHost = isSet(env, "AIOS_ADVERTISE_HOST")
     ? parsed.AIOS_ADVERTISE_HOST
@@ -130,6 +139,40 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
     mdns: parsed.AIOS_MDNS,
     advertiseHost,
     peerRemoveAfterSeconds: parsed.AIOS_PEER_REMOVE_AFTER,
+    relays,
     settings,
+  };
+}
+
+// ---- the relay (`npm run relay`) ------------------------------------------------------------
+
+export interface RelayConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** The relay key as given (AIOS_RELAY_KEY), or undefined: derive it from `clusterSecret`. */
+  relayKey?: string;
+  clusterSecret?: string;
+}
+
+export function parseRelayConfig(env: RawEnv): RelayConfig {
+  const parsed = parseSettings(env, [
+    "AIOS_HOST",
+    "AIOS_RELAY_PORT",
+    "AIOS_DATA_DIR",
+    "AIOS_LOG_LEVEL",
+    "AIOS_RELAY_KEY",
+    "AIOS_CLUSTER_SECRET",
+  ]);
+  if (parsed.AIOS_RELAY_KEY === undefined && parsed.AIOS_CLUSTER_SECRET === undefined) {
+    throw new ConfigError("AIOS_RELAY_KEY", "is required (or AIOS_CLUSTER_SECRET, to derive it from)");
+  }
+  return {
+    host: parsed.AIOS_HOST,
+    port: parsed.AIOS_RELAY_PORT,
+    dataDir: parsed.AIOS_DATA_DIR,
+    logLevel: parsed.AIOS_LOG_LEVEL,
+    ...(parsed.AIOS_RELAY_KEY ? { relayKey: parsed.AIOS_RELAY_KEY } : { clusterSecret: parsed.AIOS_CLUSTER_SECRET }),
   };
 }

@@ -22,6 +22,7 @@ export type WorkerVarName =
   | "AIOS_MODEL"
   | "AIOS_MODEL_API_KEY"
   | "AIOS_MODEL_TIMEOUT_MS"
+  | "AIOS_RELAY"
   | "AIOS_HOSTNAME"
   | "AIOS_STARTED_AT"
   | "AIOS_BOOT_ID"
@@ -58,6 +59,8 @@ export interface CellVars {
   AIOS_MODEL_API_KEY?: string;
   /** how long one model call may take, in ms */
   AIOS_MODEL_TIMEOUT_MS?: string;
+  /** comma-separated relay URLs to sync through beyond the LAN (`https://`; `http://` for loopback only); needs `AIOS_CLUSTER_SECRET` ([docs/relay.md](docs/relay.md)) */
+  AIOS_RELAY?: string;
   /** the machine's host name, as /health reports it */
   AIOS_HOSTNAME?: string;
   /** when the launcher (re)started the runtime, in ms since the epoch (deployed: the isolate's start) */

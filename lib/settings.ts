@@ -10,6 +10,7 @@
 import * as z from "zod/mini";
 import { parsePeerList, parsePort } from "./address";
 import { LOG_LEVELS } from "./log";
+import { parseRelayList } from "./relay-config";
 
 export const WORKERS = ["cell", "discovery", "bridge", "metrics"] as const;
 export type WorkerName = (typeof WORKERS)[number];
@@ -56,6 +57,21 @@ const cellId = rule(`1-63 characters of a-z, 0-9, ".", "_", "-"`, (raw) => {
 const port = (fallback: number) => z._default(rule("a port number 1-65535", parsePort), fallback);
 const whole = (unit: string) =>
   rule(`a whole number of ${unit}`, (raw) => (/^\d+$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined));
+/** Relay URLs, normalised and comma-joined (lib/relay-config.ts says what is accepted). */
+const relayList = z.pipe(
+  z.string(),
+  z.transform((raw: string, ctx) => {
+    try {
+      return parseRelayList(raw).join(",");
+    } catch (e) {
+      ctx.issues.push({ code: "custom", message: (e as Error).message, input: raw });
+      return z.NEVER;
+    }
+  }),
+);
+const relayKey = rule("the 43 characters `npm run relay-key` prints", (raw) =>
+  /^[A-Za-z0-9_-]{43}$/.test(raw) ? raw : undefined,
+);
 const httpUrl = rule("an http(s) URL", (raw) => {
   try {
     const u = new URL(raw);
@@ -251,6 +267,24 @@ export const SETTINGS = {
     meaning: "how long one model call may take, in ms",
     default: "30000",
     workers: ["cell"],
+  }),
+  AIOS_RELAY: setting(z._default(relayList, ""), {
+    meaning:
+      "comma-separated relay URLs to sync through beyond the LAN (`https://`; `http://` for loopback only); needs `AIOS_CLUSTER_SECRET` ([docs/relay.md](docs/relay.md))",
+    default: "none",
+    workers: ["cell"],
+  }),
+  AIOS_RELAY_PORT: setting(port(8787), {
+    meaning: "for `npm run relay`: the relay's port (it binds `AIOS_HOST`)",
+    default: "8787",
+    workers: [],
+  }),
+  AIOS_RELAY_KEY: setting(z.optional(relayKey), {
+    meaning:
+      "for `npm run relay`: the key that admits cells (`npm run relay-key` prints it); derived from `AIOS_CLUSTER_SECRET` when unset",
+    default: "derived from `AIOS_CLUSTER_SECRET`",
+    workers: [],
+    secret: true,
   }),
   // Set by the launcher for the workers.
   AIOS_HOSTNAME: setting(z._default(text, "unknown"), {

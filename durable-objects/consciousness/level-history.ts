@@ -48,6 +48,11 @@ export class LevelHistory {
     return this.last;
   }
 
+  /** When the next sample is due. */
+  nextDue(): number {
+    return this.lastAt() + SAMPLE_EVERY_MS;
+  }
+
   /** Whether a new sample would be recorded now. */
   due(now = Date.now()): boolean {
     return now - this.lastAt() >= SAMPLE_EVERY_MS;

@@ -1,8 +1,11 @@
 /**
- * The anti-entropy loop. Each round, this cell pulls from every alive peer:
- * it sends its version vector (a few bytes per cell, whatever the data size)
- * and gets back only the rows it lacks, in bounded pages. A local write pokes
- * the peers so they pull at once instead of waiting for their next round.
+ * The anti-entropy loop. Each round (every SYNC_INTERVAL_MS), this cell pulls
+ * from a few alive peers picked at random (SYNC_FANOUT): it sends its version
+ * vector (a few bytes per cell, whatever the data size) and gets back only the
+ * rows it lacks, in bounded pages. A cell's idle traffic is therefore the same
+ * whatever the number of cells (the vector grows by a few bytes per cell).
+ * A local write pokes every alive peer so they pull at once instead of
+ * waiting: rounds only repair what pokes missed.
  */
 import { parseJsonText } from "../../lib/http";
 import { signedPost, type IdentityStub } from "../identity/intercell";
@@ -10,7 +13,9 @@ import type { CounterDelta } from "../../lib/metrics-buffer";
 import { PullResponse, sameVector, type SyncRow, type VersionVector } from "../../lib/sync-types";
 import type { SyncState } from "./sync-state";
 
-export const SYNC_INTERVAL_MS = 1000;
+export const SYNC_INTERVAL_MS = 5000;
+/** Peers pulled from per round. */
+export const SYNC_FANOUT = 3;
 export const PAGE_ROWS = 500;
 /** Pages per pull before yielding to the next round, so a long catch-up never starves live traffic. */
 const MAX_PAGES_PER_PULL = 20;
@@ -45,7 +50,7 @@ export class SyncLoop {
 
   async round(): Promise<void> {
     this.peers = await this.host.alivePeers();
-    await Promise.all(this.peers.map((p) => this.pull(p)));
+    await Promise.all(pickRandom(this.peers, SYNC_FANOUT).map((p) => this.pull(p)));
   }
 
   /** Pulls from one peer; a pull already running for it runs once more afterwards instead. */
@@ -113,19 +118,29 @@ export class SyncLoop {
     this.host.count(deltas);
   }
 
-  /** After a local write: tell every alive peer to pull now (debounced, so a burst sends one poke). */
+  /**
+   * After a local write: tell every alive peer to pull now (debounced, so a burst sends one poke).
+   * The list of alive peers is asked for afresh, so a peer that came up since the last round hears too.
+   */
   poke(): void {
-    if (this.pokeTimer !== undefined || this.peers.length === 0) return;
-    this.pokeTimer = setTimeout(() => {
-      this.pokeTimer = undefined;
-      const vv = this.host.vector();
-      for (const p of this.peers) {
-        this.host.background(
-          signedPost(this.host.identity(), `${p.url}/sync/poke`, p.cell_id, { vv }, 2000).catch(() => undefined),
-        );
-      }
-    }, POKE_DEBOUNCE_MS);
-    this.host.background(new Promise((r) => setTimeout(r, POKE_DEBOUNCE_MS + 5)));
+    if (this.pokeTimer !== undefined) return;
+    const sent = new Promise<void>((resolve) => {
+      this.pokeTimer = setTimeout(() => {
+        this.pokeTimer = undefined;
+        void (async () => {
+          this.peers = await this.host.alivePeers();
+          const vv = this.host.vector();
+          await Promise.all(
+            this.peers.map((p) =>
+              signedPost(this.host.identity(), `${p.url}/sync/poke`, p.cell_id, { vv }, 2000).catch(() => undefined),
+            ),
+          );
+        })()
+          .catch(() => undefined)
+          .finally(resolve);
+      }, POKE_DEBOUNCE_MS);
+    });
+    this.host.background(sent);
   }
 
   /** A peer poked us: pull from it now. */
@@ -146,4 +161,14 @@ class RoundError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Up to `n` distinct elements of `list`, picked at random. */
+export function pickRandom<T>(list: readonly T[], n: number): T[] {
+  const copy = [...list];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy.slice(0, n);
 }

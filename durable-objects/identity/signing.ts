@@ -10,7 +10,7 @@
 export { admissionProof, verifyAdmissionProof, type AdmissionOptions, type AdmissionResult } from "./signing/admission";
 export { componentValue, serializeSignatureParams, signatureBase, SignatureBaseError, type SignatureInput } from "./signing/base";
 export { checkContentDigest, contentDigest, sha256, type DigestCheck } from "./signing/digest";
-export { bytesEqual, fromBase64, fromBase64Url, toBase64, toBase64Url } from "./signing/encoding";
+export { bytesEqual, fromBase64, fromBase64Url, toBase64, toBase64Url } from "../../lib/encoding";
 export { generateKeyPair, importPrivateKey, importPublicKey, signBytes, verifyBytes, type KeyPair } from "./signing/keys";
 export { MemoryReplayGuard, type MemoryReplayGuardOptions, type ReplayGuard } from "./signing/replay";
 export {

@@ -4,7 +4,7 @@
  * can only re-register that same key for that same cell, which grants the replayer nothing. It is an
  * HMAC, so a weak secret can be guessed offline from a captured proof: use a long random one.
  */
-import { buffer, bytesEqual, fromBase64Url, toBase64Url, utf8 } from "./encoding";
+import { buffer, bytesEqual, fromBase64Url, toBase64Url, utf8 } from "../../../lib/encoding";
 
 export const ADMISSION_CONTEXT = "aios-admit-v1";
 

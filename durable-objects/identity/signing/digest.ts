@@ -1,5 +1,5 @@
 /** RFC 9530 `Content-Digest` with sha-256, the only algorithm this profile sends or accepts. */
-import { buffer, bytesEqual } from "./encoding";
+import { buffer, bytesEqual } from "../../../lib/encoding";
 import { isInnerList, parseDictionary, serializeDictionary } from "./sf";
 
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {

@@ -2,7 +2,7 @@
  * Ed25519 keys as text. The public key is the raw 32-byte key, the private key its PKCS #8 encoding
  * (the body of a `-----BEGIN PRIVATE KEY-----` PEM), both base64url without padding.
  */
-import { buffer, fromBase64Url, toBase64Url } from "./encoding";
+import { buffer, fromBase64Url, toBase64Url } from "../../../lib/encoding";
 
 const ED25519 = { name: "Ed25519" };
 

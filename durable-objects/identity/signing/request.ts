@@ -1,7 +1,7 @@
 /** Signing and verifying inter-cell requests: the AIOS profile of RFC 9421 with Ed25519. */
 import { componentValue, SignatureBaseError, serializeSignatureParams, signatureBase, type SignatureInput } from "./base";
 import { checkContentDigest, contentDigest } from "./digest";
-import { toBase64, toBase64Url, utf8 } from "./encoding";
+import { toBase64, toBase64Url, utf8 } from "../../../lib/encoding";
 import { importPrivateKey, importPublicKey, signBytes, verifyBytes } from "./keys";
 import type { ReplayGuard } from "./replay";
 import { isInnerList, parseDictionary, type BareItem, type Params } from "./sf";

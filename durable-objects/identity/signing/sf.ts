@@ -3,7 +3,7 @@
  * members are Items or Inner Lists, with Parameters. Parsing is strict (a malformed field is refused
  * as a whole, as RFC 8941 section 4.2 asks) and never throws: it returns `undefined` instead.
  */
-import { fromBase64, toBase64 } from "./encoding";
+import { fromBase64, toBase64 } from "../../../lib/encoding";
 
 /** A Token, kept apart from a String so it serializes back unquoted. */
 export class Token {
