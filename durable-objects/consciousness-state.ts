@@ -24,6 +24,9 @@ import { IndexCompaction, indexPending, type Hit } from "./consciousness/search"
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
 import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
+import { embedderOf, type EmbedderSpec } from "../lib/embed/client";
+import { EmbedBacklog, type EmbedStatus } from "./consciousness/embeddings";
+import { recall, type RecallAnswer, type RecallRequest } from "./consciousness/recall";
 
 export interface StateEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
@@ -36,6 +39,8 @@ const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
 const GC_EVERY_MS = 60 * 1000;
 /** Rows written are indexed for search (and counted) in batches, this long after a write; search indexes first. */
 const BATCH_DELAY_MS = 100;
+/** The embedding backlog starts this long after the rows were indexed, so a burst of writes is one batch. */
+const EMBED_DELAY_MS = 250;
 
 /** What the level needs: cheap, read on every /health and by discovery once a second. */
 export interface Pulse {
@@ -63,6 +68,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly sync: SyncLoop;
   private readonly levels: LevelHistory;
   private readonly compaction: IndexCompaction;
+  private readonly embeds: EmbedBacklog;
+  private readonly embedder: EmbedderSpec;
+  /** Whether this object runs the sync loop (it has the bindings it needs). */
+  private readonly syncs: boolean;
+  private nextSyncAt = 0;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
@@ -83,6 +93,9 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     this.syncState = new SyncState(this.sql);
     this.levels = new LevelHistory(this.sql);
     this.compaction = new IndexCompaction(this.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.embeds = new EmbedBacklog(this.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.embedder = embedderOf(vars(env));
+    this.syncs = env.IDENTITY !== undefined && env.DISCOVERY !== undefined;
     this.sync = new SyncLoop({
       cellId: this.cellId,
       state: this.syncState,
@@ -110,23 +123,78 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       const later = used && (used.wall > stored.wall || (used.wall === stored.wall && used.counter > stored.counter));
       this.hlc = new Hlc(later ? used : stored);
       this.oseq = Math.max(Number(meta.get("oseq") ?? "0"), own?.oseq ?? 0);
-      if (env.IDENTITY && env.DISCOVERY && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + 100);
+      // The sync loop, and the embedding backlog (what was queued before a restart, or a new model).
+      if ((this.syncs || this.embedder.kind !== "off") && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now() + 100);
+      }
     });
   }
 
   // ---- replication -----------------------------------------------------------
 
+  /** One alarm serves the sync loop (every SYNC_INTERVAL_MS) and the embedding backlog (while it has work). */
   override async alarm(): Promise<void> {
     try {
-      await this.sync.round();
-      await this.sampleLevel();
-      if (Date.now() - this.lastGc > GC_EVERY_MS) {
-        this.lastGc = Date.now();
-        await this.collectTombstones();
+      if (this.syncs && Date.now() >= this.nextSyncAt) {
+        this.nextSyncAt = Date.now() + SYNC_INTERVAL_MS;
+        await this.sync.round();
+        await this.sampleLevel();
+        if (Date.now() - this.lastGc > GC_EVERY_MS) {
+          this.lastGc = Date.now();
+          await this.collectTombstones();
+        }
       }
+      await this.embedBatch();
     } finally {
-      await this.ctx.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS);
+      await this.armAlarm();
     }
+  }
+
+  private async armAlarm(): Promise<void> {
+    const due: number[] = this.syncs ? [this.nextSyncAt] : [];
+    const embed = this.embeds.nextRun(this.embedder);
+    if (embed !== undefined) due.push(embed);
+    if (due.length) await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...due)));
+  }
+
+  // ---- recall: embeddings in the background ------------------------------------
+
+  private async embedBatch(): Promise<void> {
+    const before = this.embeds.status(this.embedder);
+    const embedded = await this.embeds.runBatch(this.embedder);
+    if (embedded) this.count([{ name: "aios_embed_rows_total", labels: { result: "ok" }, delta: embedded }]);
+    const after = this.embeds.status(this.embedder);
+    if (after.failures_total > before.failures_total) {
+      this.count([{ name: "aios_embed_rows_total", labels: { result: "failed" }, delta: 1 }]);
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "embedding failed; retrying later",
+          error: after.last_error,
+          retry_in_ms: after.retry_in_ms,
+        }),
+      );
+    }
+  }
+
+  /** After rows were queued for embedding: the alarm runs the backlog soon, unless it is due sooner. */
+  private scheduleEmbedding(): void {
+    if (this.embedder.kind === "off") return;
+    const at = Date.now() + EMBED_DELAY_MS;
+    this.ctx.waitUntil(
+      this.ctx.storage.getAlarm().then(async (current) => {
+        if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+      }),
+    );
+  }
+
+  embedStatus(): EmbedStatus {
+    return this.embeds.status(this.embedder);
+  }
+
+  /** Recall by meaning and words; the query's embedding is computed here (see recall.ts). */
+  async recall(req: RecallRequest): Promise<RecallAnswer> {
+    return recall(this.sql, this.embeds, this.embedder, req);
   }
 
   private async alivePeers(): Promise<SyncPeer[]> {
@@ -256,6 +324,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
           this.recordActivity();
           indexPending(this.sql);
         });
+        this.scheduleEmbedding();
         // Only once committed: after a failure the next batch stores them (and the next search indexes the queue).
         this.clockUnstored = false;
         this.unrecordedWrites = 0;

@@ -24,6 +24,7 @@ export const COUNTER_HELP: Record<string, string> = {
   aios_sync_rounds_total: "Sync rounds this cell ran against a peer, by result (ok, refused, error).",
   aios_sync_rows_total: "Replicated rows moved by sync, by direction (sent to peers, received from them).",
   aios_sync_bytes_total: "Bytes of sync traffic, by direction (sent to peers, received from them).",
+  aios_embed_rows_total: "Rows the embedding backlog turned into vectors (result ok), and failed embedder calls (result failed).",
   aios_runtime_restarts_total: "Times the launcher restarted the runtime after it exited unexpectedly.",
 };
 

@@ -51,7 +51,40 @@ export interface StackConfig {
   /** The address other cells reach this one at. */
   advertiseHost: string;
   peerRemoveAfterSeconds: number;
+  embed: EmbedConfig;
 }
+
+// ---- recall by meaning: which embedder (lib/embed/client.ts) ----
+export interface EmbedConfig {
+  /** `builtin`: the model that ships with the stack, run beside it by the launcher; `off`: no embeddings. */
+  mode: "builtin" | "off";
+  /** An OpenAI-compatible /v1/embeddings endpoint used instead of the built-in model. */
+  url?: string;
+  model?: string;
+  apiKey?: string;
+  timeoutMs?: number;
+}
+
+function parseEmbedConfig(env: RawEnv): EmbedConfig {
+  const mode = (opt(env, "AIOS_EMBED") ?? "builtin").toLowerCase();
+  if (mode !== "builtin" && mode !== "off") throw new ConfigError("AIOS_EMBED", `expected builtin or off, got "${mode}"`);
+  const timeout = opt(env, "AIOS_EMBED_TIMEOUT_MS");
+  if (timeout !== undefined && (!/^\d+$/.test(timeout) || Number(timeout) < 1)) {
+    throw new ConfigError("AIOS_EMBED_TIMEOUT_MS", `expected a whole number of milliseconds, got "${timeout}"`);
+  }
+  const endpoint = url(env, "AIOS_EMBED_URL");
+  const model = opt(env, "AIOS_EMBED_MODEL");
+  if (model !== undefined && !endpoint)
+    throw new ConfigError("AIOS_EMBED_MODEL", "needs AIOS_EMBED_URL (the endpoint that serves it)");
+  return {
+    mode,
+    ...(endpoint ? { url: endpoint } : {}),
+    ...(model ? { model } : {}),
+    ...(opt(env, "AIOS_EMBED_API_KEY") ? { apiKey: opt(env, "AIOS_EMBED_API_KEY") } : {}),
+    ...(timeout ? { timeoutMs: Number(timeout) } : {}),
+  };
+}
+// ---- end of recall by meaning ----
 
 export type RawEnv = Record<string, string | undefined>;
 
@@ -189,6 +222,7 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
     mdns: ["on", "true", "1"].includes(mdns),
     advertiseHost: bindHost(env, "AIOS_ADVERTISE_HOST", host === "0.0.0.0" || host === "::" ? defaults.lanAddress : host),
     peerRemoveAfterSeconds: Number(removeAfter),
+    embed: parseEmbedConfig(env),
   };
 }
 

@@ -69,6 +69,8 @@ export interface CellMetrics {
   primitives: { awareness: number; adaptation: number; coherence: number; momentum: number };
   graph: { entities: number; observations: number; relations: number };
   messages: number;
+  /** The embedding backlog (recall by meaning); null when the state object did not say. */
+  embed?: { pending: number; done: number; rate_per_second: number; model: string | null } | null;
   /** Sync state of every peer this cell has synced with (or tried to). */
   sync: PeerSyncMetrics[];
   /** Discovery's peers (read for the level anyway), only what metrics needs; null when discovery did not answer. */

@@ -42,6 +42,18 @@ export const WorkerVarsSchema = z.object({
   /** Why Vault could not be used (no secrets in it). */
   AIOS_VAULT_PROBLEM: z.optional(z.string()),
   AIOS_PROMETHEUS_ADDR: z.optional(z.string()),
+
+  // ---- recall by meaning: the embedder (lib/embed/client.ts) ----
+  /** `builtin` (default) or `off`. */
+  AIOS_EMBED: z.optional(z.string()),
+  /** An OpenAI-compatible /v1/embeddings endpoint to use instead of the built-in model. */
+  AIOS_EMBED_URL: z.optional(z.string()),
+  AIOS_EMBED_MODEL: z.optional(z.string()),
+  AIOS_EMBED_API_KEY: z.optional(z.string()),
+  /** How long the cell waits for the embedder, in ms; a bad value means the default (30 s). */
+  AIOS_EMBED_TIMEOUT_MS: z.catch(z.optional(z.coerce.number().check(z.int(), z.positive())), undefined),
+  /** Set by the launcher: where the built-in model's runtime listens (workers/embed). */
+  AIOS_EMBED_BUILTIN_URL: z.optional(z.string()),
 });
 
 export type WorkerVars = z.infer<typeof WorkerVarsSchema>;

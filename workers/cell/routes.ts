@@ -5,6 +5,7 @@ import { codeAssist } from "./code-assist";
 import { dashboard } from "./dashboard/page";
 import { history as levelHistory } from "./dashboard/history";
 import * as memoryIo from "./memory-io";
+import * as recall from "./recall-routes";
 import * as state from "./state-routes";
 import * as status from "./status";
 import * as sync from "./sync-routes";
@@ -24,7 +25,10 @@ const app = createApp<CellEnv>("cell")
   .get("/memory/export", memoryIo.exportMemory)
   .post("/memory/import", memoryIo.importMemory)
   .post("/memory/export", memoryIo.onlyMethod("GET"))
-  .get("/memory/import", memoryIo.onlyMethod("POST"));
+  .get("/memory/import", memoryIo.onlyMethod("POST"))
+  .post("/memory/recall", recall.recallPost)
+  .get("/memory/recall", recall.recallGet)
+  .get("/memory/recall/status", recall.recallStatus);
 // Each operation by its exact path, so a memory call costs no router work; /memory/:op catches the rest.
 for (const op of state.GRAPH_OPS) app.post(`/memory/${op}`, state.memoryPostOf(op)).get(`/memory/${op}`, state.memoryGetOf(op));
 export const cellApp = app
