@@ -41,6 +41,9 @@ const GC_EVERY_MS = 60 * 1000;
 const BATCH_DELAY_MS = 100;
 /** The embedding backlog starts this long after the rows were indexed, so a burst of writes is one batch. */
 const EMBED_DELAY_MS = 250;
+/** A backlog of at least this many rows is a backfill, logged every BACKFILL_LOG_MS. */
+const BACKFILL_LOG_ROWS = 500;
+const BACKFILL_LOG_MS = 10_000;
 
 /** What the level needs: cheap, read on every /health and by discovery once a second. */
 export interface Pulse {
@@ -73,6 +76,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   /** Whether this object runs the sync loop (it has the bindings it needs). */
   private readonly syncs: boolean;
   private nextSyncAt = 0;
+  private backfillLoggedAt = 0;
+  private backfilling = false;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
@@ -164,6 +169,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     const embedded = await this.embeds.runBatch(this.embedder);
     if (embedded) this.count([{ name: "aios_embed_rows_total", labels: { result: "ok" }, delta: embedded }]);
     const after = this.embeds.status(this.embedder);
+    this.logBackfill(after);
     if (after.failures_total > before.failures_total) {
       this.count([{ name: "aios_embed_rows_total", labels: { result: "failed" }, delta: 1 }]);
       console.warn(
@@ -172,6 +178,46 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
           msg: "embedding failed; retrying later",
           error: after.last_error,
           retry_in_ms: after.retry_in_ms,
+        }),
+      );
+    }
+  }
+
+  /**
+   * A large backfill (an import of thousands of memories, a change of model) is logged every
+   * BACKFILL_LOG_MS while it runs, and once when it is done; the launcher writes the lines to its log.
+   */
+  private logBackfill(s: EmbedStatus): void {
+    const now = Date.now();
+    if (s.pending >= BACKFILL_LOG_ROWS && now - this.backfillLoggedAt >= BACKFILL_LOG_MS) {
+      this.backfillLoggedAt = now;
+      this.backfilling = true;
+      const eta = s.rate_per_second > 0 ? Math.round(s.pending / s.rate_per_second) : null;
+      console.log(
+        JSON.stringify({
+          time: new Date(now).toISOString(),
+          level: "info",
+          service: "cell",
+          cell_id: this.cellId,
+          msg: "embedding backfill",
+          model: s.model,
+          pending: s.pending,
+          done: s.done,
+          rate_per_second: s.rate_per_second,
+          eta_seconds: eta,
+        }),
+      );
+    } else if (this.backfilling && s.pending === 0) {
+      this.backfilling = false;
+      console.log(
+        JSON.stringify({
+          time: new Date(now).toISOString(),
+          level: "info",
+          service: "cell",
+          cell_id: this.cellId,
+          msg: "embedding backfill done",
+          model: s.model,
+          vectors: s.done,
         }),
       );
     }

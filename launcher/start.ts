@@ -21,6 +21,7 @@ import { forgetRuntime, recordRuntime, stopOrphanedRuntime } from "./runtime-pid
 import { ensureApiToken } from "./token";
 import { loadVaultSecrets, vaultVars } from "./vault";
 import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
+import { bundleEmbedder, freePort, startEmbedder, type EmbedderRuntime } from "./embedder";
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
@@ -74,6 +75,12 @@ function workerVars(cfg: StackConfig, apiToken: string, startedAt: number, resta
     AIOS_MODEL_API_KEY: cfg.modelApiKey,
     AIOS_MODEL_TIMEOUT_MS: cfg.modelTimeoutMs?.toString(),
     AIOS_PROMETHEUS_ADDR: cfg.prometheusAddr,
+    // Recall by meaning (lib/embed/client.ts).
+    AIOS_EMBED: cfg.embed.mode,
+    AIOS_EMBED_URL: cfg.embed.url,
+    AIOS_EMBED_MODEL: cfg.embed.model,
+    AIOS_EMBED_API_KEY: cfg.embed.apiKey,
+    AIOS_EMBED_TIMEOUT_MS: cfg.embed.timeoutMs?.toString(),
   };
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
 }
@@ -152,9 +159,17 @@ export async function start(root: string): Promise<number> {
   }
 
   const specs = readWorkerSpecs(root);
+  // The built-in embedding model runs in a workerd of its own (embedder.ts), only when it is the embedder.
+  const builtinEmbedder = cfg.embed.mode === "builtin" && !cfg.embed.url;
   // Bundles are kept in the checkout and reused while their sources are unchanged (workers.ts).
-  const scripts = await bundleWorkers(specs, path.join(root, ".build", "workers"));
+  const [scripts, embedBundle, embedPort] = await Promise.all([
+    bundleWorkers(specs, path.join(root, ".build", "workers")),
+    builtinEmbedder ? bundleEmbedder(root, path.join(root, ".build", "embed")) : undefined,
+    builtinEmbedder ? freePort("127.0.0.1") : undefined,
+  ]);
   await stopBundler();
+  let embedder: EmbedderRuntime | undefined;
+  const embedVars: Record<string, string> = embedPort ? { AIOS_EMBED_BUILTIN_URL: `http://127.0.0.1:${embedPort}` } : {};
   useScratchFolder(path.join(dataDir, ".runtime", "tmp"));
   const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
 
@@ -166,7 +181,7 @@ export async function start(root: string): Promise<number> {
 
   const boot = async (restart = false): Promise<void> => {
     startedAt = Date.now();
-    const vars = { ...workerVars(cfg, token.token, startedAt, restart), ...vaultVars(cfg, secrets.vault) };
+    const vars = { ...workerVars(cfg, token.token, startedAt, restart), ...vaultVars(cfg, secrets.vault), ...embedVars };
     const instance = new Miniflare({
       host: "127.0.0.1",
       port: 0,
@@ -225,6 +240,7 @@ export async function start(root: string): Promise<number> {
     log.info("shutting down", { signal });
     await mdns?.stop();
     await mf?.dispose().catch(() => undefined);
+    await embedder?.dispose().catch(() => undefined);
     forgetRuntime(dataDir);
     log.info("stopped", { signal });
     process.exit(0);
@@ -242,10 +258,19 @@ export async function start(root: string): Promise<number> {
 
   const t0 = Date.now();
   try {
+    // The embedder's runtime starts beside the stack's; the stack is ready without waiting for it.
+    if (embedBundle && embedPort) {
+      embedder = startEmbedder(embedBundle, "127.0.0.1", embedPort, (stdout, stderr) => {
+        pipeRuntime(stdout, "info", write, cfg.cellId);
+        pipeRuntime(stderr, "error", write, cfg.cellId);
+      });
+      embedder.ready.catch((e: unknown) => log.error("the built-in embedder failed to start", { error: (e as Error).message }));
+    }
     await boot();
   } catch (e) {
     console.error(`aios: the runtime failed to start: ${(e as Error).message}`);
     await mf?.dispose().catch(() => undefined);
+    await embedder?.dispose().catch(() => undefined);
     return 1;
   }
   for (const l of listeners(cfg)) {
