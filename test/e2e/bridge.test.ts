@@ -92,6 +92,7 @@ describe("bridge", () => {
         "read_graph",
         "search_nodes",
         "open_nodes",
+        "recall",
       ]) {
         expect(names).toContain(n);
       }

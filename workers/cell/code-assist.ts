@@ -11,6 +11,7 @@ import { HttpError } from "../../lib/errors";
 import { NamespaceSchema } from "../../lib/graph-types";
 import { json, readJson } from "../../lib/http";
 import { ACTIONS, buildPrompt, chat, isAction, type Memory } from "../../lib/model";
+import { RECALL_LIMITS } from "../../lib/recall-types";
 import { vars } from "../../lib/vars";
 import { state, type CellEnv } from "./env";
 import { guard } from "./state-routes";
@@ -26,16 +27,16 @@ const CodeAssistSchema = z.object({
   namespace: NamespaceSchema,
 });
 
-/** The shared memories most related to this code: searched by its outline names and file name. */
-async function relatedMemories(env: CellEnv, namespace: string, terms: string[]): Promise<Memory[]> {
-  const s = state(env);
-  const found = new Map<string, Memory>();
-  for (const query of terms.slice(0, 6)) {
-    const g = await s.searchNodes({ namespace, query, limit: 5 });
-    for (const e of g.entities) if (!found.has(e.name)) found.set(e.name, e);
-    if (found.size >= 10) break;
-  }
-  return [...found.values()];
+/**
+ * The shared memories most related to this code, by recall (meaning and words, fused): the query is
+ * the file's name, the names of its outline and the caller's context. Without an embedder recall
+ * answers from the word index alone.
+ */
+async function relatedMemories(env: CellEnv, namespace: string, terms: string[], context: string | undefined): Promise<Memory[]> {
+  const query = [...terms.slice(0, 12), context ?? ""].join(" ").trim().slice(0, RECALL_LIMITS.query);
+  if (!query) return [];
+  const answer = await state(env).recall({ query, namespace, limit: 10, mode: "hybrid" });
+  return answer.results.map((r) => ({ name: r.name, entityType: r.entityType, observations: r.observations }));
 }
 
 function searchTerms(file: string | undefined, names: string[]): string[] {
@@ -70,6 +71,7 @@ export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Res
       note: "no model configured (AIOS_MODEL_URL); the built-in analysis is the whole answer",
     });
   }
+  const context = typeof body.context === "string" ? body.context : body.context ? JSON.stringify(body.context) : undefined;
   const memories = await relatedMemories(
     env,
     body.namespace,
@@ -77,8 +79,8 @@ export async function codeAssist(request: AppRequest, env: CellEnv): Promise<Res
       body.file,
       analysis.outline.map((o) => o.name),
     ),
+    context,
   );
-  const context = typeof body.context === "string" ? body.context : body.context ? JSON.stringify(body.context) : undefined;
   const messages = buildPrompt(body.action, body.code, analysis, memories, {
     language: analysis.language.language,
     file: body.file,

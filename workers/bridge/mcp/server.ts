@@ -9,16 +9,18 @@ import type { CellBinding } from "../../../lib/rpc";
 import { VERSION } from "../../../lib/version";
 import { registerCellTools } from "./cell-tools";
 import { registerMemoryTools } from "./memory-tools";
+import { registerRecallTool } from "./recall-tool";
 
 export async function handleMcp(request: Request, cell: CellBinding | undefined): Promise<Response> {
   const server = new McpServer(
     { name: "aios-cell", version: VERSION },
     {
       instructions:
-        "Shared memory and context of the developer's machines. Memory tools work like the reference memory server; use a namespace per project.",
+        "Shared memory and context of the developer's machines. Memory tools work like the reference memory server; use a namespace per project. For questions in natural language use recall (by meaning), not search_nodes (exact substring).",
     },
   );
   registerMemoryTools(server, cell);
+  registerRecallTool(server, cell);
   registerCellTools(server, cell);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
