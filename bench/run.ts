@@ -7,6 +7,7 @@ import { benchMetrics } from "./metrics";
 import { benchScale } from "./scale";
 import { benchSimulate } from "./simulate";
 import { benchStartup } from "./startup";
+import { benchRecall } from "./recall";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
 import { writeResults, type Figure } from "./stats";
@@ -23,6 +24,8 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   simulate: benchSimulate,
   scale: benchScale,
   http: benchHttp,
+  // Recall by meaning: quality on bench/data/recall-set.json, speed and memory with the built-in model.
+  recall: benchRecall,
 };
 
 export async function runBench(root: string, names: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import { EMBED_BATCH, EmbedError, embed, type EmbedderSpec } from "../../lib/emb
 import { quantize } from "../../lib/embed/vector";
 import { all, one } from "../../lib/sql";
 import { queueMissing } from "./embed-queue";
+import { entityText, observationText } from "./entity-texts";
 import { VectorIndex } from "./vector-index";
 
 export type Embedder = Extract<EmbedderSpec, { kind: "builtin" | "remote" }>;
@@ -20,7 +21,6 @@ export type EmbedFn = (spec: Embedder, texts: string[], dimension?: number) => P
 
 /** At most this many observations (and characters) of an entity go into its vector's text. */
 const ENTITY_OBSERVATIONS = 12;
-const TEXT_CHARS = 1200;
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 /** The embedding rate is measured over this window. */
@@ -221,7 +221,15 @@ export class EmbedBacklog {
   vectors(model: string): VectorIndex | undefined {
     const dim = this.dimension(model);
     if (dim === undefined) return undefined;
-    if (!this.index || this.index.model !== model || this.index.dim !== dim) this.index = VectorIndex.load(this.sql, model, dim);
+    if (!this.index || this.index.model !== model || this.index.dim !== dim) {
+      const index = new VectorIndex(model, dim);
+      for (const [id, scale, vec, ns, entity] of this.sql
+        .exec("SELECT id, scale, vec, ns, entity FROM vectors WHERE model = ? AND dim = ?", model, dim)
+        .raw<[number, number, ArrayBuffer, string, number]>()) {
+        index.put(id, { bytes: new Int8Array(vec), scale }, ns, entity);
+      }
+      this.index = index;
+    }
     return this.index;
   }
 
@@ -256,17 +264,4 @@ interface Queued {
   text: string;
   ns: string;
   entity: number;
-}
-
-/** What an entity's vector stands for: its name, its type and its first observations. */
-export function entityText(name: string, type: string, observations: string[]): string {
-  return clip(`${name} (${type}). ${observations.join(". ")}`);
-}
-
-export function observationText(entity: string, content: string): string {
-  return clip(`${entity}: ${content}`);
-}
-
-function clip(text: string): string {
-  return text.length > TEXT_CHARS ? text.slice(0, TEXT_CHARS) : text;
 }

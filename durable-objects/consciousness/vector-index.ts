@@ -1,8 +1,8 @@
 /**
  * The vectors of the current model in memory, for nearest-neighbour search:
  * one flat array of 8-bit components (a dimension a byte) with a scale per
- * vector, the namespace and entity of each. Loaded from SQLite on first use,
- * kept current by the backlog as it stores vectors. An exact scan: every
+ * vector, the namespace and entity of each. Filled from SQLite on first use
+ * and kept current by the backlog as it stores vectors (embeddings.ts). An exact scan: every
  * vector of the namespace is compared with the query.
  */
 import { type Quantized } from "../../lib/embed/vector";
@@ -28,16 +28,6 @@ export class VectorIndex {
     readonly model: string,
     readonly dim: number,
   ) {}
-
-  static load(sql: SqlStorage, model: string, dim: number): VectorIndex {
-    const index = new VectorIndex(model, dim);
-    for (const [id, scale, vec, ns, entity] of sql
-      .exec("SELECT id, scale, vec, ns, entity FROM vectors WHERE model = ? AND dim = ?", model, dim)
-      .raw<[number, number, ArrayBuffer, string, number]>()) {
-      index.put(id, { bytes: new Int8Array(vec), scale }, ns, entity);
-    }
-    return index;
-  }
 
   private grow(): void {
     const cap = Math.max(1024, this.ids.length * 2);

@@ -10,13 +10,35 @@ import type { EmbeddingsModel } from "@energetic-ai/embeddings";
 const MODEL = "use-lite-512";
 const MAX_TEXTS = 256;
 const MAX_CHARS = 64 * 1024;
-/** Texts per run of the model: bigger batches cost more memory for little gain. */
-const RUN = 32;
+/** Texts per run of the model: a query waits for at most one run of the backlog's batch. */
+const RUN = 8;
+/** A request of this many texts or fewer is a query someone waits for: its run goes first. */
+const INTERACTIVE = 2;
 
 let model: Promise<EmbeddingsModel> | undefined;
-/** One run of the model at a time. */
-let queue: Promise<unknown> = Promise.resolve();
 let loadedMs: number | undefined;
+
+/** Runs of the model, one at a time; queries' runs are put before the backlog's. */
+const runs: (() => Promise<void>)[] = [];
+let running = false;
+
+function schedule<T>(job: () => Promise<T>, first: boolean): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const run = () => job().then(resolve, reject);
+    if (first) runs.unshift(run);
+    else runs.push(run);
+    if (!running) void drain();
+  });
+}
+
+async function drain(): Promise<void> {
+  running = true;
+  try {
+    for (let run = runs.shift(); run; run = runs.shift()) await run();
+  } finally {
+    running = false;
+  }
+}
 
 function load(): Promise<EmbeddingsModel> {
   model ??= (async () => {
@@ -57,14 +79,14 @@ async function embeddings(request: Request): Promise<Response> {
   const texts = inputsOf(body);
   if (typeof texts === "string") return refuse(400, texts);
   const m = await load();
-  const run = queue.then(async () => {
-    const out: number[][] = [];
-    // An empty text has no tokens: the model is given a space instead.
-    for (let i = 0; i < texts.length; i += RUN) out.push(...(await m.embed(texts.slice(i, i + RUN).map((t) => t || " "))));
-    return out;
-  });
-  queue = run.catch(() => undefined);
-  const vectors = await run;
+  const first = texts.length <= INTERACTIVE;
+  const parts: Promise<number[][]>[] = [];
+  // An empty text has no tokens: the model is given a space instead.
+  for (let i = 0; i < texts.length; i += RUN) {
+    const part = texts.slice(i, i + RUN).map((t) => t || " ");
+    parts.push(schedule(() => m.embed(part), first));
+  }
+  const vectors = (await Promise.all(parts)).flat();
   return answer({
     object: "list",
     model: MODEL,
