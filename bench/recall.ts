@@ -36,7 +36,11 @@ const STOP = new Set(
     " ",
   ),
 );
-const words = (text: string) => (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOP.has(w));
+/** Content words, with plain endings folded ("computes" and "computed" are one word). */
+const words = (text: string) =>
+  (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
+    .filter((w) => !STOP.has(w))
+    .map((w) => (w.length > 4 ? w.replace(/(ing|ed|es|s)$/, "") : w));
 
 /** The questions' content words found in their target memory: must be none (the set's promise). */
 export function sharedWords(set: RecallSet): { question: string; words: string[] }[] {
@@ -140,7 +144,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
     const lists: Record<(typeof modes)[number], string[][]> = { keyword: [], semantic: [], hybrid: [] };
     for (const q of set.questions) {
       for (const mode of modes)
-        lists[mode].push(await recallNames(post, stack.url("cell", "/memory/recall"), set.namespace, q.question, mode));
+        lists[mode].push(await recallNames(post, "/memory/recall", set.namespace, q.question, mode));
     }
     const targets = set.questions.map((q) => q.target);
     const stackQuality = Object.fromEntries(
