@@ -124,7 +124,8 @@ export async function benchRecall(root: string): Promise<Figure[]> {
   const obsVectors = (await embedAll(obsList.map((o) => o.text))).map((v, i) => ({ name: obsList[i]!.name, v }));
   const questionVectors = await embedAll(set.questions.map((q) => q.question));
 
-  const stack = await TestStack.start({ ip: "127.0.21.9", env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" } });
+  const stack = await TestStack.start({ ip: "127.0.21.9", env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" }, waitReady: false });
+  await stack.ready(120_000);
   const client = jsonClient({ authorization: `Bearer ${stack.token}` });
   const post = (p: string, body: unknown) => client.post(stack.url("cell", p), body);
   const status = async () =>
