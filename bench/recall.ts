@@ -124,7 +124,11 @@ export async function benchRecall(root: string): Promise<Figure[]> {
   const obsVectors = (await embedAll(obsList.map((o) => o.text))).map((v, i) => ({ name: obsList[i]!.name, v }));
   const questionVectors = await embedAll(set.questions.map((q) => q.question));
 
-  const stack = await TestStack.start({ ip: "127.0.21.9", env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" }, waitReady: false });
+  const stack = await TestStack.start({
+    ip: "127.0.21.9",
+    env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" },
+    waitReady: false,
+  });
   await stack.ready(120_000);
   const client = jsonClient({ authorization: `Bearer ${stack.token}` });
   const post = (p: string, body: unknown) => client.post(stack.url("cell", p), body);
@@ -144,8 +148,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
     const modes = ["keyword", "semantic", "hybrid"] as const;
     const lists: Record<(typeof modes)[number], string[][]> = { keyword: [], semantic: [], hybrid: [] };
     for (const q of set.questions) {
-      for (const mode of modes)
-        lists[mode].push(await recallNames(post, "/memory/recall", set.namespace, q.question, mode));
+      for (const mode of modes) lists[mode].push(await recallNames(post, "/memory/recall", set.namespace, q.question, mode));
     }
     const targets = set.questions.map((q) => q.target);
     const stackQuality = Object.fromEntries(
