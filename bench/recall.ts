@@ -266,25 +266,44 @@ export async function benchRecall(root: string): Promise<Figure[]> {
   }
 
   // ---- nearest neighbours at 100,000 vectors (the cell's VectorIndex) ----
-  const dim = 512;
-  const index = new VectorIndex("bench", dim);
+  // Real vectors of the set's memories, each copied with noise into 100,000 (cosine about 0.8 to its
+  // original): clustered as real notes are, which random vectors are not. The questions are the queries.
+  const dim = entityVectors[0]!.v.length;
+  const centres = [...entityVectors, ...obsVectors].map((x) => x.v);
   let seed = 1;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
-  for (let i = 0; i < 100_000; i++) index.put(i, quantize(normalize(Float32Array.from({ length: dim }, random))), "ns", i >> 1);
-  const probes = Array.from({ length: 30 }, () => normalize(Float32Array.from({ length: dim }, random)));
-  for (const p of probes.slice(0, 5)) index.nearest(p, "ns", 240);
-  const times = probes.map((p) => {
-    const t = performance.now();
-    index.nearest(p, "ns", 240);
-    return performance.now() - t;
-  });
+  const index = new VectorIndex("bench", dim);
+  for (let i = 0; i < 100_000; i++) {
+    const c = centres[i % centres.length]!;
+    index.put(i, quantize(normalize(Float32Array.from(c, (x) => x + 0.035 * random()))), "ns", i >> 1);
+  }
+  const probes = questionVectors;
+  const timed = (exact: boolean) => {
+    for (const p of probes.slice(0, 5)) index.nearest(p, "ns", 240, exact);
+    return probes.map((p) => {
+      const t = performance.now();
+      index.nearest(p, "ns", 240, exact);
+      return performance.now() - t;
+    });
+  };
+  const exactTimes = timed(true);
+  const signTimes = timed(false);
+  const overlap =
+    probes.reduce((sum, p) => {
+      const truth = new Set(index.nearest(p, "ns", 10, true).map((n) => n.id));
+      return sum + index.nearest(p, "ns", 10, false).filter((n) => truth.has(n.id)).length / 10;
+    }, 0) / probes.length;
   figures.push({
-    figure: "nearest 240 of 100,000 vectors (exact scan, 8-bit), median",
-    value: median(times),
+    figure: "nearest 240 of 100,000 vectors, sign pass then exact 8-bit ranking, median",
+    value: median(signTimes),
     unit: "ms",
+    reference: "exact 8-bit scan of all",
+    referenceValue: median(exactTimes),
+    ratio: median(exactTimes) / median(signTimes),
     target: "<= 10 ms",
-    met: median(times) <= 10,
+    met: median(signTimes) <= 10,
   });
+  figures.push({ figure: "top 10 of the sign pass that are the exact top 10", value: overlap, unit: "" });
   figures.push({ figure: "vector index memory at 100,000 vectors", value: index.bytesHeld / 2 ** 20, unit: "MB" });
 
   report("recall", figures, root);

@@ -119,6 +119,19 @@ describe("vector index", () => {
     }
     expect(index.nearest(q, "missing", 10)).toEqual([]);
   });
+  it("the sign pass of a large index keeps the nearest rows for exact ranking", () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const centres = Array.from({ length: 50 }, () => normalize(Array.from({ length: 64 }, random)));
+    const index = new VectorIndex("m", 64);
+    const vectors = Array.from({ length: 6000 }, (_, i) => normalize(centres[i % 50]!.map((x) => x + 0.1 * random())));
+    vectors.forEach((v, i) => index.put(i, quantize(v), "ns", i));
+    const q = normalize(centres[7]!.map((x) => x + 0.1 * random()));
+    const exact = index.nearest(q, "ns", 5, true);
+    const signs = index.nearest(q, "ns", 5, false);
+    expect(signs.map((n) => n.id)).toEqual(exact.map((n) => n.id));
+    expect(exact.every((n) => n.id % 50 === 7)).toBe(true);
+  });
   it("replaces a row's vector in place and forgets removed rows", () => {
     const index = new VectorIndex("m", 2);
     index.put(1, quantize(normalize([1, 0])), "ns", 1);
