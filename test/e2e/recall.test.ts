@@ -78,7 +78,7 @@ describe("recall with the built-in model on two cells", () => {
     expect(answer.results[0]!.name).toBe("ReleaseRunner");
     expect(answer.results[0]!.signals).toContain("semantic");
     const semantic = await recall(b, {
-      query: "who answers emergencies at night",
+      query: "how is duty shared among the team",
       namespace: "proj",
       mode: "semantic",
       limit: 1,
