@@ -29,6 +29,18 @@ interface Status {
   last_error: string | null;
 }
 
+/** Two stacks each run a second workerd (the built-in model's): on a busy machine they take longer to be ready. */
+async function started(opts: Parameters<typeof TestStack.start>[0]): Promise<TestStack> {
+  const s = await TestStack.start({ ...opts, waitReady: false });
+  try {
+    await s.ready(120_000);
+  } catch (e) {
+    await s.stop().catch(() => undefined);
+    throw e;
+  }
+  return s;
+}
+
 const recall = async (s: TestStack, body: Record<string, unknown>) =>
   (await (await s.api("/memory/recall", { method: "POST", body: JSON.stringify(body) })).json()) as Answer;
 const status = async (s: TestStack) => (await (await s.api("/memory/recall/status")).json()) as Status;
@@ -52,10 +64,10 @@ describe("recall with the built-in model on two cells", () => {
   let a: TestStack, b: TestStack;
   beforeAll(async () => {
     [a, b] = await Promise.all([
-      TestStack.start({ ip: "127.0.61.1", cellId: "ra", env: { ...ENV, AIOS_NETWORK_PEERS: "127.0.61.2" } }),
-      TestStack.start({ ip: "127.0.61.2", cellId: "rb", env: ENV }),
+      started({ ip: "127.0.61.1", cellId: "ra", env: { ...ENV, AIOS_NETWORK_PEERS: "127.0.61.2" } }),
+      started({ ip: "127.0.61.2", cellId: "rb", env: ENV }),
     ]);
-  });
+  }, 150_000);
   afterAll(async () => {
     await Promise.all([a, b].map((s) => s?.stop()));
   });
@@ -98,7 +110,7 @@ describe("recall with a remote OpenAI-compatible embedder", () => {
   let s: TestStack;
   beforeAll(async () => {
     server = await startEmbedServer("127.0.61.3", KEY);
-    s = await TestStack.start({
+    s = await started({
       ip: "127.0.61.4",
       cellId: "rc",
       env: {
