@@ -121,7 +121,7 @@ describe("recall with a remote OpenAI-compatible embedder", () => {
         AIOS_EMBED_TIMEOUT_MS: "1500",
       },
     });
-  });
+  }, 150_000);
   afterAll(async () => {
     await s?.stop();
     await server?.close();
