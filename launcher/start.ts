@@ -258,7 +258,9 @@ export async function start(root: string): Promise<number> {
 
   const t0 = Date.now();
   try {
-    // The embedder's runtime starts beside the stack's; the stack is ready without waiting for it.
+    await boot();
+    // The embedder's runtime starts once the stack is up, so it never slows the start; the backlog
+    // retries until it answers. The model itself loads on the first request.
     if (embedBundle && embedPort) {
       embedder = startEmbedder(embedBundle, "127.0.0.1", embedPort, (stdout, stderr) => {
         pipeRuntime(stdout, "info", write, cfg.cellId);
@@ -266,7 +268,6 @@ export async function start(root: string): Promise<number> {
       });
       embedder.ready.catch((e: unknown) => log.error("the built-in embedder failed to start", { error: (e as Error).message }));
     }
-    await boot();
   } catch (e) {
     console.error(`aios: the runtime failed to start: ${(e as Error).message}`);
     await mf?.dispose().catch(() => undefined);

@@ -118,7 +118,7 @@ describe("recall with a remote OpenAI-compatible embedder", () => {
         AIOS_EMBED_URL: `${server.url}/v1`,
         AIOS_EMBED_MODEL: "use-lite",
         AIOS_EMBED_API_KEY: KEY,
-        AIOS_EMBED_TIMEOUT_MS: "1500",
+        AIOS_EMBED_TIMEOUT_MS: "20000",
       },
     });
   }, 150_000);
@@ -177,7 +177,8 @@ describe("recall with a remote OpenAI-compatible embedder", () => {
     server.mode = "slow";
     const slow = await recall(s, { query: "who is on call", namespace: "proj" });
     expect(slow).toMatchObject({ fallback: true });
-    expect(slow.reason).toMatch(/within 1500 ms/);
+    // A query waits at most 5 s for its embedding, whatever the backlog's timeout.
+    expect(slow.reason).toMatch(/within 5000 ms/);
     server.mode = "ok";
   });
 });

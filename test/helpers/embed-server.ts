@@ -30,7 +30,7 @@ export interface EmbedServer {
   url: string;
   /** Requests received, and the authorization headers they carried. */
   requests: { texts: number; authorization: string | undefined }[];
-  /** What the next requests get: vectors (default), an error status, a delay, or vectors cut short. */
+  /** What the next requests get: vectors (default), an error status, an 8 s delay, or vectors cut short. */
   mode: "ok" | "fail" | "slow" | "wrong-size";
   close(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export async function startEmbedServer(host = "127.0.0.1", apiKey?: string): Pro
         const texts = typeof body.input === "string" ? [body.input] : body.input;
         state.requests.push({ texts: texts.length, authorization: req.headers.authorization });
         if (state.mode === "fail") return send(503, { error: { message: "overloaded" } });
-        if (state.mode === "slow") await new Promise((r) => setTimeout(r, 3000));
+        if (state.mode === "slow") await new Promise((r) => setTimeout(r, 8000));
         let vectors = await m.embed(texts);
         if (state.mode === "wrong-size") vectors = vectors.map((v) => v.slice(0, 100));
         send(200, {
