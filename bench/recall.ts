@@ -126,7 +126,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
 
   const stack = await TestStack.start({
     ip: "127.0.21.9",
-    env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn" },
+    env: { AIOS_API_TOKEN: "bench", AIOS_LOG_LEVEL: "warn", AIOS_EMBED: "builtin" },
     waitReady: false,
   });
   await stack.ready(120_000);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedServer, type EmbedServer } from "../helpers/embed-server";
 import { TestStack, until } from "../helpers/stack";
 
-const ENV = { AIOS_CLUSTER_SECRET: "recall-secret", AIOS_API_TOKEN: "recall-token" };
+const ENV = { AIOS_CLUSTER_SECRET: "recall-secret", AIOS_API_TOKEN: "recall-token", AIOS_EMBED: "builtin" };
 const KEY = "sk-recall-test-key-0123456789";
 
 interface Answer {
