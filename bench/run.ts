@@ -9,6 +9,7 @@ import { benchRelay } from "./relay";
 import { benchScale } from "./scale";
 import { benchSimulate } from "./simulate";
 import { benchStartup } from "./startup";
+import { benchRecall } from "./recall";
 import { benchStore } from "./store";
 import { benchSync } from "./sync";
 import { writeResults, type Figure } from "./stats";
@@ -27,6 +28,8 @@ const BENCHES: Record<string, (root: string) => Promise<Figure[]>> = {
   http: benchHttp,
   idle: benchIdle,
   relay: benchRelay,
+  // Recall by meaning: quality on bench/data/recall-set.json, speed and memory with the built-in model.
+  recall: benchRecall,
 };
 
 /** The entry bin/aios.mjs calls for `aios bench …`. */

@@ -27,6 +27,9 @@ import { IndexCompaction, indexPending, type Hit } from "./consciousness/search"
 import { RecordStore } from "./consciousness/records";
 import { MIGRATIONS } from "./consciousness/schema";
 import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
+import { embedderOf, type EmbedderSpec } from "../lib/embed/client";
+import { EmbedBacklog, type EmbedStatus } from "./consciousness/embeddings";
+import { recall, type RecallAnswer, type RecallRequest } from "./consciousness/recall";
 
 export interface StateEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
@@ -43,6 +46,11 @@ const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
 const GC_EVERY_MS = 60 * 1000;
 /** Rows written are indexed for search (and counted) in batches, this long after a write; search indexes first. */
 const BATCH_DELAY_MS = 100;
+/** The embedding backlog starts this long after the rows were indexed, so a burst of writes is one batch. */
+const EMBED_DELAY_MS = 250;
+/** A backlog of at least this many rows is a backfill, logged every BACKFILL_LOG_MS. */
+const BACKFILL_LOG_ROWS = 500;
+const BACKFILL_LOG_MS = 10_000;
 
 /** What the level needs: cheap, read on every /health and by discovery once a second. */
 export interface Pulse {
@@ -72,6 +80,10 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly relays: RelayLink[] = [];
   private readonly levels: LevelHistory;
   private readonly compaction: IndexCompaction;
+  private readonly embeds: EmbedBacklog;
+  private readonly embedder: EmbedderSpec;
+  private backfillLoggedAt = 0;
+  private backfilling = false;
   private readonly cellId: string;
   private hlc = new Hlc();
   private oseq = 0;
@@ -100,6 +112,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     this.syncState = new SyncState(this.sql);
     this.levels = new LevelHistory(this.sql);
     this.compaction = new IndexCompaction(this.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.embeds = new EmbedBacklog(this.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.embedder = embedderOf(vars(env));
     this.sync = new SyncLoop({
       cellId: this.cellId,
       state: this.syncState,
@@ -147,37 +161,139 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       const later = used && (used.wall > stored.wall || (used.wall === stored.wall && used.counter > stored.counter));
       this.hlc = new Hlc(later ? used : stored);
       this.oseq = Math.max(Number(meta.get("oseq") ?? "0"), own?.oseq ?? 0);
-      if (env.IDENTITY && (env.DISCOVERY || this.relays.length) && (await ctx.storage.getAlarm()) === null)
+      // The sync loop (LAN peers or relays), and the embedding backlog (what was queued before a restart, or a new model).
+      if ((this.syncs || this.embedder.kind !== "off") && (await ctx.storage.getAlarm()) === null) {
         await ctx.storage.setAlarm(Date.now() + 100);
+      }
     });
   }
 
   // ---- replication -----------------------------------------------------------
 
+  /** Whether this object runs the sync loop: it can sign, and has LAN peers (discovery) or relays. */
+  private get syncs(): boolean {
+    return this.env.IDENTITY !== undefined && (this.env.DISCOVERY !== undefined || this.relays.length > 0);
+  }
+
   /**
-   * Runs what is due (an anti-entropy round, a level sample, tombstone collection) and sets the
-   * alarm for the next of them: the object wakes every SYNC_INTERVAL_MS at most, whatever the
-   * number of peers, and a write does not wait for it (it pokes the peers).
+   * Runs what is due (an anti-entropy round, a level sample, tombstone collection, relay work, a batch
+   * of the embedding backlog) and sets the alarm for the next of them: the sync loop wakes every
+   * SYNC_INTERVAL_MS at most, whatever the number of peers, and a write does not wait for it (it
+   * pokes the peers); the backlog runs while it has work.
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
     try {
-      if (now >= this.nextRound) {
-        this.nextRound = now + SYNC_INTERVAL_MS;
-        await this.sync.round();
+      if (this.syncs) {
+        if (now >= this.nextRound) {
+          this.nextRound = now + SYNC_INTERVAL_MS;
+          await this.sync.round();
+        }
+        await this.sampleLevel();
+        if (now - this.lastGc >= GC_EVERY_MS) {
+          this.lastGc = now;
+          await this.collectTombstones();
+        }
+        for (const link of this.relays) this.relayDue = Math.min(this.relayDue, link.tick(now));
       }
-      await this.sampleLevel();
-      if (now - this.lastGc >= GC_EVERY_MS) {
-        this.lastGc = now;
-        await this.collectTombstones();
-      }
-      for (const link of this.relays) this.relayDue = Math.min(this.relayDue, link.tick(now));
+      await this.embedBatch();
     } finally {
-      const next = Math.min(this.nextRound, this.lastGc + GC_EVERY_MS, this.levels.nextDue(), this.relayDue);
-      this.relayDue = Infinity;
-      // Never sooner than a second: a sample that could not be taken must not make the alarm spin.
-      await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
+      await this.armAlarm();
     }
+  }
+
+  private async armAlarm(): Promise<void> {
+    const due: number[] = [];
+    if (this.syncs) {
+      const next = Math.min(this.nextRound, this.lastGc + GC_EVERY_MS, this.levels.nextDue(), this.relayDue);
+      // Never sooner than a second: a sample that could not be taken must not make the alarm spin.
+      due.push(Math.max(next, Date.now() + 1000));
+    }
+    this.relayDue = Infinity;
+    const embed = this.embeds.nextRun(this.embedder);
+    if (embed !== undefined) due.push(Math.max(Date.now(), embed));
+    if (due.length) await this.ctx.storage.setAlarm(Math.min(...due));
+  }
+
+  // ---- recall: embeddings in the background ------------------------------------
+
+  private async embedBatch(): Promise<void> {
+    const before = this.embeds.status(this.embedder);
+    const embedded = await this.embeds.runBatch(this.embedder);
+    if (embedded) this.count([{ name: "aios_embed_rows_total", labels: { result: "ok" }, delta: embedded }]);
+    const after = this.embeds.status(this.embedder);
+    this.logBackfill(after);
+    if (after.failures_total > before.failures_total) {
+      this.count([{ name: "aios_embed_rows_total", labels: { result: "failed" }, delta: 1 }]);
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "embedding failed; retrying later",
+          error: after.last_error,
+          retry_in_ms: after.retry_in_ms,
+        }),
+      );
+    }
+  }
+
+  /**
+   * A large backfill (an import of thousands of memories, a change of model) is logged every
+   * BACKFILL_LOG_MS while it runs, and once when it is done; the launcher writes the lines to its log.
+   */
+  private logBackfill(s: EmbedStatus): void {
+    const now = Date.now();
+    if (s.pending >= BACKFILL_LOG_ROWS && now - this.backfillLoggedAt >= BACKFILL_LOG_MS) {
+      this.backfillLoggedAt = now;
+      this.backfilling = true;
+      const eta = s.rate_per_second > 0 ? Math.round(s.pending / s.rate_per_second) : null;
+      console.log(
+        JSON.stringify({
+          time: new Date(now).toISOString(),
+          level: "info",
+          service: "cell",
+          cell_id: this.cellId,
+          msg: "embedding backfill",
+          model: s.model,
+          pending: s.pending,
+          done: s.done,
+          rate_per_second: s.rate_per_second,
+          eta_seconds: eta,
+        }),
+      );
+    } else if (this.backfilling && s.pending === 0) {
+      this.backfilling = false;
+      console.log(
+        JSON.stringify({
+          time: new Date(now).toISOString(),
+          level: "info",
+          service: "cell",
+          cell_id: this.cellId,
+          msg: "embedding backfill done",
+          model: s.model,
+          vectors: s.done,
+        }),
+      );
+    }
+  }
+
+  /** After rows were queued for embedding: the alarm runs the backlog soon, unless it is due sooner. */
+  private scheduleEmbedding(): void {
+    if (this.embedder.kind === "off") return;
+    const at = Date.now() + EMBED_DELAY_MS;
+    this.ctx.waitUntil(
+      this.ctx.storage.getAlarm().then(async (current) => {
+        if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+      }),
+    );
+  }
+
+  embedStatus(): EmbedStatus {
+    return this.embeds.status(this.embedder);
+  }
+
+  /** Recall by meaning and words; the query's embedding is computed here (see recall.ts). */
+  async recall(req: RecallRequest): Promise<RecallAnswer> {
+    return recall(this.sql, this.embeds, this.embedder, req);
   }
 
   private async alivePeers(): Promise<SyncPeer[]> {
@@ -339,6 +455,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
           this.recordActivity();
           indexPending(this.sql);
         });
+        this.scheduleEmbedding();
         // Only once committed: after a failure the next batch stores them (and the next search indexes the queue).
         this.clockUnstored = false;
         this.unrecordedWrites = 0;

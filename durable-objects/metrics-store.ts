@@ -26,6 +26,7 @@ export const COUNTER_HELP: Record<string, string> = {
   aios_sync_bytes_total: "Bytes of sync traffic, by direction (sent to peers, received from them).",
   aios_relay_unreadable_rows_total:
     "Rows from a relay that did not open with the content key (sealed by someone else, or altered), dropped.",
+  aios_embed_rows_total: "Rows the embedding backlog turned into vectors (result ok), and failed embedder calls (result failed).",
   aios_runtime_restarts_total: "Times the launcher restarted the runtime after it exited unexpectedly.",
 };
 

@@ -85,6 +85,9 @@ export class TestStack {
       AIOS_LOG_DIR: path.join(dir, "logs"),
       AIOS_CELL_ID: opts.cellId ?? `cell-${opts.ip.replace(/\./g, "-")}`,
       AIOS_MDNS: "off",
+      // The built-in embedding model is a second runtime that loads a model on the first write: only the
+      // tests and benchmarks of recall ask for it (AIOS_EMBED: "builtin"), so the others keep their figures.
+      AIOS_EMBED: "off",
       ...opts.env,
     });
     const child = spawn(process.execPath, [path.join(ROOT, "bin", "aios.mjs"), "start"], {

@@ -13,7 +13,7 @@ import type { Readable } from "node:stream";
 import { createInterface } from "node:readline";
 import { ConfigError, parseStackConfig, type StackConfig } from "../lib/config";
 import { createLogger } from "../lib/log";
-import { bindingsFor } from "../lib/settings";
+import { bindingsFor, type SettingName } from "../lib/settings";
 import { loadEnv } from "./env-file";
 import { refreshDashboardScript } from "./generate";
 import { collectGarbage } from "./heap";
@@ -24,6 +24,7 @@ import { forgetRuntime, recordRuntime, stopOrphanedRuntime } from "./runtime-pid
 import { ensureApiToken } from "./token";
 import { loadVaultSecrets, vaultVars, type VaultResult } from "./vault";
 import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
+import { bundleEmbedder, freePort, startEmbedder, type EmbedderRuntime } from "./embedder";
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
@@ -61,6 +62,7 @@ function workerVars(
   vault: VaultResult,
   startedAt: number,
   restart: boolean,
+  extra: Partial<Record<SettingName, string>>,
 ): Record<string, string> {
   return bindingsFor(service, {
     ...cfg.settings,
@@ -69,6 +71,7 @@ function workerVars(
     AIOS_STARTED_AT: startedAt,
     AIOS_BOOT_ID: `${process.pid}-${startedAt}`,
     AIOS_BOOT_REASON: restart ? "restart" : "start",
+    ...extra,
   });
 }
 
@@ -146,10 +149,18 @@ export async function start(root: string): Promise<number> {
   }
 
   const specs = readWorkerSpecs(root);
+  // The built-in embedding model runs in a workerd of its own (embedder.ts), only when it is the embedder.
+  const builtinEmbedder = cfg.embed.mode === "builtin" && !cfg.embed.url;
   // Bundles are kept in the checkout and reused while their sources are unchanged (workers.ts).
   await refreshDashboardScript(root);
-  const scripts = await bundleWorkers(specs, path.join(root, ".build", "workers"));
+  const [scripts, embedBundle, embedPort] = await Promise.all([
+    bundleWorkers(specs, path.join(root, ".build", "workers")),
+    builtinEmbedder ? bundleEmbedder(root, path.join(root, ".build", "embed")) : undefined,
+    builtinEmbedder ? freePort("127.0.0.1") : undefined,
+  ]);
   await stopBundler();
+  let embedder: EmbedderRuntime | undefined;
+  const embedVars = embedPort ? { AIOS_EMBED_BUILTIN_URL: `http://127.0.0.1:${embedPort}` } : {};
   useScratchFolder(path.join(dataDir, ".runtime", "tmp"));
   const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
 
@@ -177,7 +188,7 @@ export async function start(root: string): Promise<number> {
         workerOptions(
           s,
           scripts.get(s.service)!,
-          workerVars(s.service as ServiceName, cfg, token.token, secrets.vault, startedAt, restart),
+          workerVars(s.service as ServiceName, cfg, token.token, secrets.vault, startedAt, restart, embedVars),
           socketOf.get(s.service as ServiceName)!,
         ),
       ),
@@ -230,6 +241,7 @@ export async function start(root: string): Promise<number> {
     log.info("shutting down", { signal });
     await mdns?.stop();
     await mf?.dispose().catch(() => undefined);
+    await embedder?.dispose().catch(() => undefined);
     forgetRuntime(dataDir);
     log.info("stopped", { signal });
     process.exit(0);
@@ -248,9 +260,19 @@ export async function start(root: string): Promise<number> {
   const t0 = Date.now();
   try {
     await boot();
+    // The embedder's runtime starts once the stack is up, so it never slows the start; the backlog
+    // retries until it answers. The model itself loads on the first request.
+    if (embedBundle && embedPort) {
+      embedder = startEmbedder(embedBundle, "127.0.0.1", embedPort, (stdout, stderr) => {
+        pipeRuntime(stdout, "info", write, cfg.cellId);
+        pipeRuntime(stderr, "error", write, cfg.cellId);
+      });
+      embedder.ready.catch((e: unknown) => log.error("the built-in embedder failed to start", { error: (e as Error).message }));
+    }
   } catch (e) {
     console.error(`aios: the runtime failed to start: ${(e as Error).message}`);
     await mf?.dispose().catch(() => undefined);
+    await embedder?.dispose().catch(() => undefined);
     return 1;
   }
   for (const l of listeners(cfg)) {

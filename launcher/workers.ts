@@ -98,7 +98,7 @@ export async function bundleWorkers(specs: WorkerSpec[], outDir: string): Promis
 }
 
 /** Size and modification time of a file; [-1, -1] when it is gone. */
-function stamp(file: string): [number, number] {
+export function stamp(file: string): [number, number] {
   try {
     const st = statSync(file);
     return [st.size, st.mtimeMs];
@@ -107,7 +107,7 @@ function stamp(file: string): [number, number] {
   }
 }
 
-function upToDate(outfile: string, manifest: string): boolean {
+export function upToDate(outfile: string, manifest: string): boolean {
   try {
     if (!existsSync(outfile)) return false;
     const inputs = JSON.parse(readFileSync(manifest, "utf8")) as [string, number, number][];
@@ -123,7 +123,7 @@ function upToDate(outfile: string, manifest: string): boolean {
   }
 }
 
-function writeAtomically(file: string, data: string | Uint8Array): void {
+export function writeAtomically(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, data);
   renameSync(tmp, file);

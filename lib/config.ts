@@ -44,10 +44,23 @@ export interface StackConfig {
   /** The address other cells reach this one at. */
   advertiseHost: string;
   peerRemoveAfterSeconds: number;
+  /** Which embedder recall uses. */
+  embed: EmbedConfig;
   /** Relays this cell syncs through (AIOS_RELAY). */
   relays: string[];
   /** Every setting by its variable name, as parsed (AIOS_CELL_ID and AIOS_ADVERTISE_HOST resolved). */
   settings: Settings;
+}
+
+/** Recall by meaning: which embedder (lib/embed/client.ts). */
+export interface EmbedConfig {
+  /** `builtin`: the model that ships with the stack, run beside it by the launcher; `off`: no embeddings. */
+  mode: "builtin" | "off";
+  /** An OpenAI-compatible /v1/embeddings endpoint used instead of the built-in model. */
+  url?: string;
+  model?: string;
+  apiKey?: string;
+  timeoutMs?: number;
 }
 
 export interface ConfigDefaults {
@@ -92,6 +105,15 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
   }
   if (parsed.AIOS_VAULT_ADDR && !parsed.VAULT_TOKEN)
     throw new ConfigError("VAULT_TOKEN", "is required when AIOS_VAULT_ADDR is set");
+  if (parsed.AIOS_EMBED_MODEL !== undefined && !parsed.AIOS_EMBED_URL)
+    throw new ConfigError("AIOS_EMBED_MODEL", "needs AIOS_EMBED_URL (the endpoint that serves it)");
+  const embed: EmbedConfig = {
+    mode: parsed.AIOS_EMBED as EmbedConfig["mode"],
+    ...(parsed.AIOS_EMBED_URL ? { url: parsed.AIOS_EMBED_URL } : {}),
+    ...(parsed.AIOS_EMBED_MODEL ? { model: parsed.AIOS_EMBED_MODEL } : {}),
+    ...(parsed.AIOS_EMBED_API_KEY ? { apiKey: parsed.AIOS_EMBED_API_KEY } : {}),
+    ...(parsed.AIOS_EMBED_TIMEOUT_MS ? { timeoutMs: parsed.AIOS_EMBED_TIMEOUT_MS } : {}),
+  };
   const relays = parsed.AIOS_RELAY.split(",").filter(Boolean);
   if (relays.length && !parsed.AIOS_CLUSTER_SECRET && !parsed.AIOS_VAULT_ADDR) {
     throw new ConfigError(
@@ -140,6 +162,7 @@ export function parseStackConfig(env: RawEnv, defaults: ConfigDefaults): StackCo
     advertiseHost,
     peerRemoveAfterSeconds: parsed.AIOS_PEER_REMOVE_AFTER,
     relays,
+    embed,
     settings,
   };
 }

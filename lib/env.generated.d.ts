@@ -23,6 +23,12 @@ export type WorkerVarName =
   | "AIOS_MODEL_API_KEY"
   | "AIOS_MODEL_TIMEOUT_MS"
   | "AIOS_RELAY"
+  | "AIOS_EMBED"
+  | "AIOS_EMBED_URL"
+  | "AIOS_EMBED_MODEL"
+  | "AIOS_EMBED_API_KEY"
+  | "AIOS_EMBED_TIMEOUT_MS"
+  | "AIOS_EMBED_BUILTIN_URL"
   | "AIOS_HOSTNAME"
   | "AIOS_STARTED_AT"
   | "AIOS_BOOT_ID"
@@ -61,6 +67,18 @@ export interface CellVars {
   AIOS_MODEL_TIMEOUT_MS?: string;
   /** comma-separated relay URLs to sync through beyond the LAN (`https://`; `http://` for loopback only); needs `AIOS_CLUSTER_SECRET` ([docs/relay.md](docs/relay.md)) */
   AIOS_RELAY?: string;
+  /** `builtin`: the embedding model that ships with the stack; `off`: no embeddings (recall answers from words) */
+  AIOS_EMBED?: string;
+  /** an OpenAI-compatible `/v1/embeddings` endpoint to use instead of the built-in model */
+  AIOS_EMBED_URL?: string;
+  /** the model to ask at `AIOS_EMBED_URL` */
+  AIOS_EMBED_MODEL?: string;
+  /** the key for `AIOS_EMBED_URL`, sent as a bearer token */
+  AIOS_EMBED_API_KEY?: string;
+  /** how long one call to the embedder may take, in ms */
+  AIOS_EMBED_TIMEOUT_MS?: string;
+  /** where the launcher runs the built-in embedding model */
+  AIOS_EMBED_BUILTIN_URL?: string;
   /** the machine's host name, as /health reports it */
   AIOS_HOSTNAME?: string;
   /** when the launcher (re)started the runtime, in ms since the epoch (deployed: the isolate's start) */

@@ -5,6 +5,7 @@
 import type { CodeAssistInput } from "./code-assist";
 import { HttpError } from "./errors";
 import type { GraphOp, GraphRequest } from "./graph-types";
+import type { RecallAnswer, RecallRequest } from "./recall-types";
 import type { CounterDelta, MetricsSink } from "./metrics-buffer";
 import type { CellContext, ContextInput, LevelReport, MessageInput, MessageQuery } from "./state-types";
 
@@ -73,6 +74,8 @@ export interface CellMetrics {
   primitives: { awareness: number; adaptation: number; coherence: number; momentum: number };
   graph: { entities: number; observations: number; relations: number };
   messages: number;
+  /** The embedding backlog (recall by meaning); null when the state object did not say. */
+  embed?: { pending: number; done: number; rate_per_second: number; model: string | null } | null;
   /** Sync state of every peer this cell has synced with (or tried to). */
   sync: PeerSyncMetrics[];
   /** Discovery's peers (read for the level anyway), only what metrics needs; null when discovery did not answer. */
@@ -116,6 +119,8 @@ export interface CellRpc {
   metricsSnapshot(): Promise<CellMetrics>;
   /** One of the nine memory operations; the answer is the JSON text REST gives for it. */
   graph<K extends GraphOp>(op: K, args: GraphRequest<K>): Promise<Answer<string>>;
+  /** Recall by meaning and words (POST /memory/recall). */
+  recall(request: RecallRequest): Promise<Answer<RecallAnswer>>;
   /** The namespaces that hold memories. */
   namespaces(): Promise<Answer<string[]>>;
   contexts(): Promise<Answer<ContextsView>>;

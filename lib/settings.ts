@@ -286,6 +286,45 @@ export const SETTINGS = {
     workers: [],
     secret: true,
   }),
+  // Recall by meaning (docs/recall.md).
+  AIOS_EMBED: setting(
+    z._default(
+      rule("builtin or off", (raw) => (raw === "builtin" || raw === "off" ? raw : undefined)),
+      "builtin",
+    ),
+    {
+      meaning: "`builtin`: the embedding model that ships with the stack; `off`: no embeddings (recall answers from words)",
+      default: "`builtin`",
+      workers: ["cell"],
+    },
+  ),
+  AIOS_EMBED_URL: setting(z.optional(httpUrl), {
+    meaning: "an OpenAI-compatible `/v1/embeddings` endpoint to use instead of the built-in model",
+    default: "none",
+    workers: ["cell"],
+  }),
+  AIOS_EMBED_MODEL: setting(z.optional(text), {
+    meaning: "the model to ask at `AIOS_EMBED_URL`",
+    default: "none",
+    workers: ["cell"],
+  }),
+  AIOS_EMBED_API_KEY: setting(z.optional(text), {
+    meaning: "the key for `AIOS_EMBED_URL`, sent as a bearer token",
+    default: "none",
+    workers: ["cell"],
+    secret: true,
+  }),
+  AIOS_EMBED_TIMEOUT_MS: setting(z.optional(whole("milliseconds")), {
+    meaning: "how long one call to the embedder may take, in ms",
+    default: "the embedder's own (a query waits at most 5 s)",
+    workers: ["cell"],
+  }),
+  AIOS_EMBED_BUILTIN_URL: setting(z.optional(httpUrl), {
+    meaning: "where the launcher runs the built-in embedding model",
+    default: "none",
+    workers: ["cell"],
+    internal: true,
+  }),
   // Set by the launcher for the workers.
   AIOS_HOSTNAME: setting(z._default(text, "unknown"), {
     meaning: "the machine's host name, as /health reports it",

@@ -143,6 +143,15 @@ export const MIGRATIONS = [
    INSERT INTO search_terms (term) SELECT term FROM search_words_terms;
    DROP TABLE search_words_terms;
    ${termEndings("0")}`,
+  // Recall (embeddings.ts): vectors derived on this replica from its rows, never replicated. A vector's id is
+  // the row's search id (entity 2r, observation 2r + 1); `model` says which embedder made it (queries read
+  // only the current model's). embed_pending is the backlog, filled from search_pending as rows are
+  // indexed; `version` grows when a queued row is queued again, so a batch never drops a newer request.
+  `CREATE TABLE IF NOT EXISTS vectors (
+     id INTEGER PRIMARY KEY, model TEXT NOT NULL, dim INTEGER NOT NULL, scale REAL NOT NULL, vec BLOB NOT NULL,
+     ns TEXT NOT NULL, entity INTEGER NOT NULL);
+   CREATE INDEX IF NOT EXISTS vectors_model ON vectors (model);
+   CREATE TABLE IF NOT EXISTS embed_pending (id INTEGER PRIMARY KEY, version INTEGER NOT NULL DEFAULT 0);`,
 ];
 
 /** Inserts the endings of the words whose id is above `after` (a number or a bound parameter). */

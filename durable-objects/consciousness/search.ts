@@ -33,6 +33,7 @@
  */
 import { SEARCH_COMPACT_IDLE_MS } from "../../lib/graph-types";
 import { all, limit as rows, one } from "../../lib/sql";
+import { queueForEmbedding } from "./embed-queue";
 import { termEndings } from "./schema";
 
 export interface Hit {
@@ -71,6 +72,7 @@ const QUEUED = (table: string) =>
 export function indexPending(sql: SqlStorage): number {
   const queued = one<{ n: number }>(sql, "SELECT count(*) AS n FROM search_pending")!.n;
   if (queued === 0) return 0;
+  queueForEmbedding(sql);
   sql.exec(QUEUED(WORDS));
   sql.exec(QUEUED(TRIGRAMS));
   // The batch's words, as the word index split them, join the list of words (new ones only).
@@ -138,7 +140,7 @@ function longerWords(sql: SqlStorage, word: string): string[] | undefined {
  * `found`, best score per entity. Widens the window while other namespaces,
  * dead rows or earlier tiers crowd it out.
  */
-function ranked(
+export function ranked(
   sql: SqlStorage,
   table: string,
   match: Hit["match"],

@@ -106,6 +106,7 @@ describe("bridge", () => {
         "read_graph",
         "search_nodes",
         "open_nodes",
+        "recall",
       ]) {
         expect(names).toContain(n);
       }

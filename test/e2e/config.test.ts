@@ -33,6 +33,12 @@ describe("configuration errors", () => {
     await failsWith({ AIOS_NETWORK_PEERS: "ftp://10.0.0.2" }, /AIOS_NETWORK_PEERS: .*unsupported scheme/);
   });
 
+  it("a bad embedder setting names its variable", async () => {
+    await failsWith({ AIOS_EMBED: "maybe" }, /AIOS_EMBED: expected builtin or off, got "maybe"/);
+    await failsWith({ AIOS_EMBED_URL: "ftp://10.0.0.2" }, /AIOS_EMBED_URL: expected an http\(s\) URL/);
+    await failsWith({ AIOS_EMBED_TIMEOUT_MS: "soon" }, /AIOS_EMBED_TIMEOUT_MS: expected a whole number of milliseconds/);
+  });
+
   it("a port already in use names the port", async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(8001, "127.0.11.2", r));

@@ -79,6 +79,7 @@ const TOOLS = [
   "read_graph",
   "search_nodes",
   "open_nodes",
+  "recall",
   "code_assist",
   "list_peers",
   "get_consciousness",

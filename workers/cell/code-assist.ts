@@ -7,21 +7,22 @@
 import type { AppRequest } from "../../lib/app";
 import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema, type CodeAssistInput } from "../../lib/code-assist";
 import { json, readJson } from "../../lib/http";
+import { RECALL_LIMITS } from "../../lib/recall-types";
 import { vars } from "../../lib/vars";
 import { analyze } from "./analysis";
 import { state, type CellEnv } from "./env";
 import { buildPrompt, chat, type Memory } from "./model";
 
-/** The shared memories most related to this code: searched by its outline names and file name. */
-async function relatedMemories(env: CellEnv, namespace: string, terms: string[]): Promise<Memory[]> {
-  const s = state(env);
-  const found = new Map<string, Memory>();
-  for (const query of terms.slice(0, 6)) {
-    const g = await s.searchNodes({ namespace, query, limit: 5 });
-    for (const e of g.entities) if (!found.has(e.name)) found.set(e.name, e);
-    if (found.size >= 10) break;
-  }
-  return [...found.values()];
+/**
+ * The shared memories most related to this code, by recall (meaning and words, fused): the query is
+ * the file's name, the names of its outline and the caller's context. Without an embedder recall
+ * answers from the word index alone.
+ */
+async function relatedMemories(env: CellEnv, namespace: string, terms: string[], context: string | undefined): Promise<Memory[]> {
+  const query = [...terms.slice(0, 12), context ?? ""].join(" ").trim().slice(0, RECALL_LIMITS.query);
+  if (!query) return [];
+  const answer = await state(env).recall({ query, namespace, limit: 10, mode: "hybrid" });
+  return answer.results.map((r) => ({ name: r.name, entityType: r.entityType, observations: r.observations }));
 }
 
 function searchTerms(file: string | undefined, names: string[]): string[] {
@@ -57,6 +58,7 @@ export async function assist(env: CellEnv, body: CodeAssistInput): Promise<Recor
       note: "no model configured (AIOS_MODEL_URL); the built-in analysis is the whole answer",
     };
   }
+  const context = typeof body.context === "string" ? body.context : body.context ? JSON.stringify(body.context) : undefined;
   const memories = await relatedMemories(
     env,
     body.namespace,
@@ -64,8 +66,8 @@ export async function assist(env: CellEnv, body: CodeAssistInput): Promise<Recor
       body.file,
       analysis.outline.map((o) => o.name),
     ),
+    context,
   );
-  const context = typeof body.context === "string" ? body.context : body.context ? JSON.stringify(body.context) : undefined;
   const messages = buildPrompt(body.action, body.code, analysis, memories, {
     language: analysis.language.language,
     file: body.file,

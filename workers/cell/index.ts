@@ -3,6 +3,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { CodeAssistInput } from "../../lib/code-assist";
 import { unavailable } from "../../lib/errors";
 import type { GraphOp, GraphRequest } from "../../lib/graph-types";
+import type { RecallRequest } from "../../lib/recall-types";
 import { answer, type CellInfo, type CellMetrics, type CellRpc } from "../../lib/rpc";
 import type { ContextInput, LevelReport, MessageInput, MessageQuery } from "../../lib/state-types";
 import { assist } from "./code-assist";
@@ -34,6 +35,10 @@ export class CellEntrypoint extends WorkerEntrypoint<CellEnv> implements CellRpc
 
   graph<K extends GraphOp>(op: K, args: GraphRequest<K>) {
     return answer(() => ops.graphAnswer(this.env, op, args));
+  }
+
+  recall(request: RecallRequest) {
+    return answer(() => state(this.env).recall(request));
   }
 
   namespaces() {

@@ -6,6 +6,7 @@ import { codeAssist } from "./code-assist";
 import { dashboard } from "./dashboard/page";
 import { history as levelHistory } from "./dashboard/history";
 import * as memoryIo from "./memory-io";
+import * as recall from "./recall-routes";
 import * as state from "./state-routes";
 import * as status from "./status";
 import * as sync from "./sync-routes";
@@ -25,6 +26,9 @@ const app = createApp<CellEnv>("cell", { guards: { token: (env) => vars(env).AIO
   .post("/memory/import", "token", memoryIo.importMemory)
   .post("/memory/export", "token", memoryIo.onlyMethod("GET"))
   .get("/memory/import", "token", memoryIo.onlyMethod("POST"))
+  .post("/memory/recall", "token", recall.recallPost)
+  .get("/memory/recall", "token", recall.recallGet)
+  .get("/memory/recall/status", "token", recall.recallStatus)
   // Any other spelling of an operation: named by the path, or refused with the list of operations.
   .get("/memory/:op", "token", state.memoryGet)
   .post("/memory/:op", "token", state.memoryPost)

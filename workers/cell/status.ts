@@ -24,13 +24,19 @@ export async function cellInfo(env: CellEnv): Promise<CellInfo> {
  * metrics worker one call here.
  */
 export async function cellMetrics(env: CellEnv): Promise<CellMetrics> {
-  const { level, primitives, stats, list } = await measureAll(env);
+  const [{ level, primitives, stats, list }, embed] = await Promise.all([
+    measureAll(env),
+    tryRpc(() => state(env).embedStatus()),
+  ]);
   return {
     cell_id: vars(env).AIOS_CELL_ID,
     level,
     primitives,
     graph: { entities: stats.entities, observations: stats.observations, relations: stats.relations },
     messages: stats.messages,
+    embed: embed
+      ? { pending: embed.pending, done: embed.done, rate_per_second: embed.rate_per_second, model: embed.model }
+      : null,
     sync: stats.sync.map((s) => ({ peer_id: s.peer_id, lag_seconds: s.lag_seconds, in_sync: s.in_sync })),
     peers: list ? list.map((p) => ({ cell_id: p.cell_id, status: p.status, rtt_ms: p.rtt_ms })) : null,
   };

@@ -30,6 +30,9 @@ const FAMILIES = {
   aios_peers: "Peers this cell's discovery knows, by status (alive, suspect, dead).",
   aios_peer_up: "1 when this cell's discovery sees the peer alive, else 0 (suspect or dead).",
   aios_peer_rtt_seconds: "Round-trip time of discovery's last successful health probe of the peer.",
+  aios_embed_pending: "Rows waiting for their vector (recall by meaning), all namespaces.",
+  aios_embed_vectors: "Rows with a vector of the current embedding model, by model.",
+  aios_embed_rate: "Rows embedded per second over the last minute.",
   aios_sync_lag_seconds: "Seconds since the last successful sync round with the peer (no sample until the first one).",
   aios_sync_in_sync: "1 when the peer's state matched this cell's at the last sync exchange, else 0.",
 } as const;
@@ -68,6 +71,11 @@ export function renderGauges(e: Exposition, cellId: string, cell: CellMetrics | 
     gauge("aios_graph_observations", self, cell.graph.observations);
     gauge("aios_graph_relations", self, cell.graph.relations);
     gauge("aios_messages", self, cell.messages);
+    if (cell.embed) {
+      gauge("aios_embed_pending", self, cell.embed.pending);
+      if (cell.embed.model) gauge("aios_embed_vectors", { ...self, model: cell.embed.model }, cell.embed.done);
+      gauge("aios_embed_rate", self, cell.embed.rate_per_second);
+    }
   }
 
   const listed = peers && labelPeers(peers, (p) => p.cell_id);

@@ -8,9 +8,10 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js"
 import type { CellBinding } from "../../../lib/rpc";
 import { CELL_TOOLS } from "./cell-tools";
 import { MEMORY_TOOLS } from "./memory-tools";
+import { RECALL_TOOL } from "./recall-tool";
 import { callTool, type ToolSpec } from "./tools";
 
-export const TOOL_SPECS: readonly ToolSpec[] = [...MEMORY_TOOLS, ...CELL_TOOLS];
+export const TOOL_SPECS: readonly ToolSpec[] = [...MEMORY_TOOLS, RECALL_TOOL, ...CELL_TOOLS];
 const byName = new Map(TOOL_SPECS.map((t) => [t.name, t]));
 
 interface ToolCall {

@@ -34,7 +34,7 @@ class Pooled {
       {
         capabilities: { resources: { subscribe: true, listChanged: false } },
         instructions:
-          "Shared memory and context of the developer's machines. Memory tools work like the reference memory server; use a namespace per project.",
+          "Shared memory and context of the developer's machines. Memory tools work like the reference memory server; use a namespace per project. For questions in natural language use recall (by meaning), not search_nodes (exact substring).",
       },
     );
     registerTools(this.mcp, TOOL_SPECS, () => this.env.CELL);
