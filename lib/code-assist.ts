@@ -16,7 +16,7 @@ export const CodeAssistSchema = z.object({
     .max(CODE_LIMIT, `code is longer than ${CODE_LIMIT} characters`)
     .describe("The code to work on"),
   action: z
-    .enum(ACTIONS, { error: `unknown action; valid actions: ${ACTIONS.join(", ")}` })
+    .enum(ACTIONS, { error: (issue) => `unknown action ${JSON.stringify(issue.input)}; valid actions: ${ACTIONS.join(", ")}` })
     .default("analyze")
     .describe("What to do: analyze (default), explain, review, refactor, generate, document or test"),
   language: z.string().max(32).optional().describe("The language, if known (otherwise detected)"),

@@ -250,8 +250,8 @@ describe("POST /code-assist actions", () => {
     }
     const bad = await call("/code-assist", { code: "x = 1", action: "delete" });
     expect(bad.status).toBe(400);
-    const body = await bad.json<{ error: string; valid_actions: string[] }>();
+    const body = await bad.json<{ error: string }>();
     expect(body.error).toContain('"delete"');
-    expect(body.valid_actions).toEqual(DOCUMENTED);
+    expect(body.error).toContain(`valid actions: ${DOCUMENTED.join(", ")}`);
   });
 });
