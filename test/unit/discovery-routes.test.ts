@@ -178,8 +178,10 @@ describe("scans and candidates", () => {
 describe("inter-cell routes", () => {
   it("a hello without a valid signature and proof is refused, and nothing is listed", async () => {
     const before = (await peers()).count;
+    // Unsigned, the body is not even read.
     const bad = await call("POST", "/peers/hello", { nonsense: true }, { token: false });
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/must be signed and prove the cluster secret/);
     const hello = {
       offer: { cell_id: "intruder", public_key: "a".repeat(43), created: Math.floor(Date.now() / 1000), proof: null },
       info: {
