@@ -123,10 +123,20 @@ export interface DiscoveryVars {
 export interface BridgeVars {
   /** this cell's unique id (a-z, 0-9, `.`, `_`, `-`; two machines must never share one) */
   AIOS_CELL_ID?: string;
+  /** the cell's port */
+  AIOS_CELL_PORT?: string;
+  /** discovery's port */
+  DISCOVERY_PORT?: string;
+  /** the bridge's port */
+  BRIDGE_PORT?: string;
+  /** the metrics port */
+  AIOS_METRICS_PORT?: string;
   /** `debug`, `info`, `warn`, `error` */
   AIOS_LOG_LEVEL?: string;
   /** bearer token for non-public REST calls */
   AIOS_API_TOKEN?: string;
+  /** the address other cells reach this one at */
+  AIOS_ADVERTISE_HOST?: string;
   /** HashiCorp Vault (KV v2) holding the secrets above (see below); the bridge's `/vault-status` shows it without any credentials */
   AIOS_VAULT_ADDR?: string;
   /** `available`, `unavailable` or `not_configured`: what the launcher found in Vault */

@@ -118,16 +118,16 @@ export interface CellRpc {
   /** The cell's gauges for a metrics scrape (level, primitives, graph sizes, per-peer sync state) and discovery's peers. */
   metricsSnapshot(): Promise<CellMetrics>;
   /** One of the nine memory operations; the answer is the JSON text REST gives for it. */
-  graph<K extends GraphOp>(op: K, args: GraphRequest<K>): Promise<Answer<string>>;
+  graph<K extends GraphOp>(op: K, args: GraphRequest<K>, trace?: string): Promise<Answer<string>>;
   /** Recall by meaning and words (POST /memory/recall). */
-  recall(request: RecallRequest): Promise<Answer<RecallAnswer>>;
+  recall(request: RecallRequest, trace?: string): Promise<Answer<RecallAnswer>>;
   /** The namespaces that hold memories. */
   namespaces(): Promise<Answer<string[]>>;
-  contexts(): Promise<Answer<ContextsView>>;
-  setContext(input: ContextInput): Promise<Answer<CellContext>>;
+  contexts(trace?: string): Promise<Answer<ContextsView>>;
+  setContext(input: ContextInput, trace?: string): Promise<Answer<CellContext>>;
   /** The legacy level report (POST /sync-consciousness). */
-  reportLevel(report: LevelReport): Promise<Answer<JsonObject>>;
-  codeAssist(input: CodeAssistInput): Promise<Answer<JsonObject>>;
+  reportLevel(report: LevelReport, trace?: string): Promise<Answer<JsonObject>>;
+  codeAssist(input: CodeAssistInput, trace?: string): Promise<Answer<JsonObject>>;
   sendMessage(input: MessageInput): Promise<Answer<JsonObject>>;
   messages(query: MessageQuery): Promise<Answer<JsonObject>>;
   /** The level with its primitives and measured inputs (GET /consciousness). */

@@ -128,7 +128,7 @@ export function publicAddress(addr: string): string {
 }
 
 const ALL = WORKERS;
-const PORTS_SEEN_BY = ["cell", "discovery"] as const;
+const PORTS_SEEN_BY = ["cell", "discovery", "bridge"] as const;
 
 function setting<S extends z.ZodMiniType<unknown, Raw>>(schema: S, doc: Doc): Doc & { schema: S } {
   return { schema, ...doc };
@@ -217,7 +217,7 @@ export const SETTINGS = {
   AIOS_ADVERTISE_HOST: setting(z._default(bindHost, "127.0.0.1"), {
     meaning: "the address other cells reach this one at",
     default: "`AIOS_HOST`, or the first LAN IPv4 address when that is `0.0.0.0` (a deployed worker: `127.0.0.1`)",
-    workers: ["discovery"],
+    workers: ["discovery", "bridge"],
   }),
   AIOS_PEER_REMOVE_AFTER: setting(z._default(whole("seconds"), 600), {
     meaning: "seconds a dead peer stays listed before it is removed",

@@ -65,7 +65,15 @@ describe("metrics /metrics", () => {
 
   it("counts its own requests by route pattern and status, durably, never by raw path", async () => {
     const series = 'aios_http_requests_total{service="metrics",route="/health",status="200"}';
-    const before = sample(await scrape(), series) ?? 0;
+    // Requests of earlier tests may still be on their way to the store (batches every 250 ms): start
+    // from a count that no longer moves.
+    let before = sample(await scrape(), series) ?? 0;
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      const now = sample(await scrape(), series) ?? 0;
+      if (now === before) break;
+      before = now;
+    }
     for (let i = 0; i < 5; i++) expect((await metrics("/health")).status).toBe(200);
     expect((await metrics("/no-such-path-7f3a")).status).toBe(404);
     // Counts reach the store in batches every 250 ms: wait for this one (bounded).

@@ -6,6 +6,7 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
+import { PROBE_INTERVAL_MS, PROBE_JITTER } from "../../lib/peer-health";
 import type { Register } from "../../lib/peer-protocol";
 import { inObject } from "./helpers";
 
@@ -86,13 +87,18 @@ describe("PeerRegistry list", () => {
 });
 
 describe("PeerRegistry alarm", () => {
-  it("re-arms itself a probe interval ahead", async () => {
+  it("sets its alarm for the next probe that is due, and none while nothing is", async () => {
     const stub = await freshRegistry();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await inObject<PeerRegistry, number | null>(stub, (_r, state) => state.storage.getAlarm())).toBeNull();
+    answering.add("armed.test");
+    await register(stub, { cell_id: "armed", ip: "armed.test", port: 8000 });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const next = await inObject<PeerRegistry, number | null>(stub, (_r, state) => state.storage.getAlarm());
     expect(next).not.toBeNull();
-    expect(next! - Date.now()).toBeGreaterThan(0);
-    expect(next! - Date.now()).toBeLessThanOrEqual(1000);
+    // Heard from just now: probed again a probe interval later, plus at most its jitter.
+    expect(next! - Date.now()).toBeGreaterThan(PROBE_INTERVAL_MS / 2);
+    expect(next! - Date.now()).toBeLessThanOrEqual(PROBE_INTERVAL_MS * (1 + PROBE_JITTER));
     await inObject<PeerRegistry, void>(stub, (_r, state) => state.storage.setAlarm(Date.now() + HOUR));
   });
 
@@ -110,17 +116,25 @@ describe("PeerRegistry alarm", () => {
   it("one failed probe changes nothing; two make a peer suspect; 2 s more of silence make it dead; an answer revives it", async () => {
     const stub = await freshRegistry();
     await register(stub, { cell_id: "down", ip: "down.test", port: 8000 });
+    // A failing peer is probed again FAILING_PROBE_MS after its last probe: each tick below comes as
+    // if that time had passed (the registry forgets when it last probed).
+    const later = () =>
+      inObject<PeerRegistry, void>(stub, (r) => (r as unknown as { lastProbe: Map<string, number> }).lastProbe.clear());
     await tick(stub);
     expect((await peer(stub, "down"))!.status).toBe("alive");
+    await later();
     await tick(stub);
     expect((await peer(stub, "down"))!.status).toBe("suspect");
+    await later();
     await tick(stub);
     expect((await peer(stub, "down"))!.status).toBe("suspect"); // not yet 2 s
     await sql(stub, "UPDATE peers SET suspect_since = ? WHERE cell_id = 'down'", Date.now() - 2100);
+    await later();
     await tick(stub);
     expect((await peer(stub, "down"))!.status).toBe("dead");
     expect(await inObject<PeerRegistry, unknown>(stub, (r) => r.summary())).toEqual({ known: 1, alive: 0, suspect: 0, dead: 1 });
     answering.add("down.test");
+    await later();
     await tick(stub);
     expect(await peer(stub, "down")).toMatchObject({ status: "alive", consciousness_level: 0.66 });
   });

@@ -1,4 +1,4 @@
-import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
+import { createApp, type AppRequest, type BaseEnv, type RequestContext } from "../../lib/app";
 import { CODE_ASSIST_BODY_LIMIT, CodeAssistSchema } from "../../lib/code-assist";
 import { unavailable } from "../../lib/errors";
 import { json, readJson } from "../../lib/http";
@@ -38,24 +38,29 @@ async function networkPeers(_req: AppRequest, env: BridgeEnv): Promise<Response>
   return json({ peers, count: peers.length });
 }
 
-async function codeAssist(request: AppRequest, env: BridgeEnv): Promise<Response> {
+async function codeAssist(request: AppRequest, env: BridgeEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
   const input = await readJson(request, CodeAssistSchema, CODE_ASSIST_BODY_LIMIT);
-  return json({ ...valueOf(await askCell(env.CELL, (cell) => cell.codeAssist(input))), source: "cell" });
+  return json({ ...valueOf(await askCell(env.CELL, (cell) => cell.codeAssist(input, rc.requestId))), source: "cell" });
 }
 
 /** The editor reports a level: recorded as coming from VS Code. */
-async function syncConsciousness(request: AppRequest, env: BridgeEnv): Promise<Response> {
+async function syncConsciousness(
+  request: AppRequest,
+  env: BridgeEnv,
+  _ctx: ExecutionContext,
+  rc: RequestContext,
+): Promise<Response> {
   const report = { ...(await readJson(request, LevelReportSchema, STATE_BODY_LIMIT)), source: "vscode" };
-  return json(valueOf(await askCell(env.CELL, (cell) => cell.reportLevel(report))));
+  return json(valueOf(await askCell(env.CELL, (cell) => cell.reportLevel(report, rc.requestId))));
 }
 
-async function putContext(request: AppRequest, env: BridgeEnv): Promise<Response> {
+async function putContext(request: AppRequest, env: BridgeEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
   const input = await readJson(request, ContextSchema, STATE_BODY_LIMIT);
-  return json(valueOf(await askCell(env.CELL, (cell) => cell.setContext(input))));
+  return json(valueOf(await askCell(env.CELL, (cell) => cell.setContext(input, rc.requestId))));
 }
 
-async function getContext(_req: AppRequest, env: BridgeEnv): Promise<Response> {
-  return json(valueOf(await askCell(env.CELL, (cell) => cell.contexts())));
+async function getContext(_req: AppRequest, env: BridgeEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
+  return json(valueOf(await askCell(env.CELL, (cell) => cell.contexts(rc.requestId))));
 }
 
 async function vaultStatus(_req: AppRequest, env: BridgeEnv): Promise<Response> {

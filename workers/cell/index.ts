@@ -4,7 +4,9 @@ import type { CodeAssistInput } from "../../lib/code-assist";
 import { unavailable } from "../../lib/errors";
 import type { GraphOp, GraphRequest } from "../../lib/graph-types";
 import type { RecallRequest } from "../../lib/recall-types";
-import { answer, type CellInfo, type CellMetrics, type CellRpc } from "../../lib/rpc";
+import { createLogger } from "../../lib/log";
+import { answer, type Answer, type CellInfo, type CellMetrics, type CellRpc } from "../../lib/rpc";
+import { vars } from "../../lib/vars";
 import type { ContextInput, LevelReport, MessageInput, MessageQuery } from "../../lib/state-types";
 import { assist } from "./code-assist";
 import { cellApp } from "./routes";
@@ -33,32 +35,32 @@ export class CellEntrypoint extends WorkerEntrypoint<CellEnv> implements CellRpc
     return cellMetrics(this.env);
   }
 
-  graph<K extends GraphOp>(op: K, args: GraphRequest<K>) {
-    return answer(() => ops.graphAnswer(this.env, op, args));
+  graph<K extends GraphOp>(op: K, args: GraphRequest<K>, trace?: string) {
+    return this.call(op, trace, () => ops.graphAnswer(this.env, op, args));
   }
 
-  recall(request: RecallRequest) {
-    return answer(() => state(this.env).recall(request));
+  recall(request: RecallRequest, trace?: string) {
+    return this.call("recall", trace, () => state(this.env).recall(request));
   }
 
   namespaces() {
     return answer(() => state(this.env).namespaces());
   }
 
-  contexts() {
-    return answer(() => ops.contexts(this.env));
+  contexts(trace?: string) {
+    return this.call("contexts", trace, () => ops.contexts(this.env));
   }
 
-  setContext(input: ContextInput) {
-    return answer(() => ops.setContext(this.env, input));
+  setContext(input: ContextInput, trace?: string) {
+    return this.call("setContext", trace, () => ops.setContext(this.env, input));
   }
 
-  reportLevel(report: LevelReport) {
-    return answer(() => ops.reportLevel(this.env, report));
+  reportLevel(report: LevelReport, trace?: string) {
+    return this.call("reportLevel", trace, () => ops.reportLevel(this.env, report));
   }
 
-  codeAssist(input: CodeAssistInput) {
-    return answer(() => assist(this.env, input));
+  codeAssist(input: CodeAssistInput, trace?: string) {
+    return this.call("codeAssist", trace, () => assist(this.env, input));
   }
 
   sendMessage(input: MessageInput) {
@@ -71,6 +73,24 @@ export class CellEntrypoint extends WorkerEntrypoint<CellEnv> implements CellRpc
 
   consciousness() {
     return answer(() => consciousnessReport(this.env));
+  }
+
+  /**
+   * Runs a call for another worker; its log lines carry the caller's request id (`trace`): every call
+   * at debug level, as the socket's requests are, and any failure that is not a refusal.
+   */
+  private async call<T>(method: string, trace: string | undefined, work: () => Promise<T>): Promise<Answer<T>> {
+    const started = Date.now();
+    const result = await answer(work);
+    const v = vars(this.env);
+    const failed = !result.ok && result.status >= 500;
+    if (failed || v.AIOS_LOG_LEVEL === "debug") {
+      const log = createLogger({ service: "cell", cell_id: v.AIOS_CELL_ID, request_id: trace ?? null }, v.AIOS_LOG_LEVEL);
+      const fields = { method, ok: result.ok, ms: Date.now() - started };
+      if (failed) log.error("call failed", { ...fields, error: result.ok ? undefined : result.error });
+      else log.debug("call", fields);
+    }
+    return result;
   }
 
   peers() {
