@@ -53,6 +53,8 @@ export interface CellVars {
   AIOS_METRICS_PORT?: string;
   /** `debug`, `info`, `warn`, `error` */
   AIOS_LOG_LEVEL?: string;
+  /** shared secret that admits a cell into the network (and, through a relay, encrypts what it carries) */
+  AIOS_CLUSTER_SECRET?: string;
   /** bearer token for non-public REST calls */
   AIOS_API_TOKEN?: string;
   /** a Prometheus server the dashboard may query for history */
@@ -105,7 +107,7 @@ export interface DiscoveryVars {
   AIOS_METRICS_PORT?: string;
   /** `debug`, `info`, `warn`, `error` */
   AIOS_LOG_LEVEL?: string;
-  /** shared secret that admits a cell into the network */
+  /** shared secret that admits a cell into the network (and, through a relay, encrypts what it carries) */
   AIOS_CLUSTER_SECRET?: string;
   /** bearer token for non-public REST calls */
   AIOS_API_TOKEN?: string;

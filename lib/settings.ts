@@ -193,9 +193,10 @@ export const SETTINGS = {
     workers: ALL,
   }),
   AIOS_CLUSTER_SECRET: setting(z.optional(text), {
-    meaning: "shared secret that admits a cell into the network",
+    meaning: "shared secret that admits a cell into the network (and, through a relay, encrypts what it carries)",
     default: "none",
-    workers: ["discovery"],
+    // Discovery admits with it; the cell derives the relay's and the content's keys from it.
+    workers: ["discovery", "cell"],
     secret: true,
   }),
   AIOS_API_TOKEN: setting(z.optional(text), {
