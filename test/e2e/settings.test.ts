@@ -91,8 +91,10 @@ describe("the launcher's configuration", () => {
     const discovery = bindingsFor("discovery", cfg.settings);
     const bridge = bindingsFor("bridge", cfg.settings);
     expect(cell["AIOS_MODEL_API_KEY"]).toBe("sk-1");
-    expect(cell["AIOS_CLUSTER_SECRET"]).toBeUndefined();
+    // Discovery admits peers with the cluster secret; the cell derives its relay keys from it.
+    expect(cell["AIOS_CLUSTER_SECRET"]).toBe("s3cret");
     expect(discovery["AIOS_CLUSTER_SECRET"]).toBe("s3cret");
+    expect(bridge["AIOS_CLUSTER_SECRET"]).toBeUndefined();
     expect(discovery["AIOS_MODEL_API_KEY"]).toBeUndefined();
     expect(bridge["AIOS_VAULT_ADDR"]).toBe("http://vault.lan:8200");
     for (const given of [cell, discovery, bridge, bindingsFor("metrics", cfg.settings)]) {
