@@ -19,7 +19,7 @@ import path from "node:path";
 import { entityText, observationText } from "../durable-objects/consciousness/entity-texts";
 import { VectorIndex } from "../durable-objects/consciousness/vector-index";
 import { fuseRanks, normalize, quantize } from "../lib/embed/vector";
-import { nodeModel } from "../test/helpers/embed-server";
+import { nodeModel } from "../harness/embed-server";
 import { TestStack, until } from "../harness/stack";
 import { jsonClient } from "./client";
 import { report, type Figure } from "./stats";

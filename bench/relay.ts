@@ -12,7 +12,7 @@
  *    WebSocket messages to a Durable Object count 20 to one (keep-alive pings
  *    answered by the auto-response included, to be safe).
  */
-import { TestRelay } from "../test/helpers/relay";
+import { TestRelay } from "../harness/relay";
 import { sleep, TestStack, until } from "../harness/stack";
 import { report, round, type Figure } from "./stats";
 import { median, percentile, treeCpuSeconds } from "../harness/measure";

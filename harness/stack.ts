@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { AiosProcess } from "./process";
 
 /** The project folder: the nearest parent with bin/aios.mjs (this file also runs bundled, from .build/). */
 function findRoot(from: string): string {
@@ -56,24 +57,13 @@ export async function until<T>(probe: () => Promise<T | undefined | false>, time
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }
 
-export class TestStack {
-  output = "";
-  exitCode: number | null | undefined = undefined;
-  private exited: Promise<number | null>;
-
+export class TestStack extends AiosProcess {
   private constructor(
     readonly opts: StackOptions,
     readonly dir: string,
-    readonly child: ChildProcess,
+    child: ChildProcess,
   ) {
-    child.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((resolve) =>
-      child.on("exit", (code) => {
-        this.exitCode = code;
-        resolve(code);
-      }),
-    );
+    super(child);
   }
 
   static async start(opts: StackOptions): Promise<TestStack> {
@@ -157,30 +147,5 @@ export class TestStack {
   async json<T = Record<string, unknown>>(service: Service, p: string): Promise<T> {
     const r = await fetch(this.url(service, p));
     return (await r.json()) as T;
-  }
-
-  /** Sends a signal to the launcher and waits (bounded) for it to exit. */
-  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15_000): Promise<number | null> {
-    if (this.exitCode !== undefined) return this.exitCode;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-
-  /** kill -9 of the whole stack (launcher and runtime), as a crash or power cut would. */
-  async kill9(): Promise<void> {
-    if (this.exitCode !== undefined) return;
-    process.kill(-this.child.pid!, "SIGKILL");
-    await this.exited;
-  }
-
-  /** Waits for the launcher to exit on its own (config errors). */
-  async exit(timeoutMs = 20_000): Promise<number | null> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
   }
 }

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbedServer, type EmbedServer } from "../helpers/embed-server";
+import { startEmbedServer, type EmbedServer } from "../../harness/embed-server";
 import { TestStack, until } from "../../harness/stack";
 
 const ENV = { AIOS_CLUSTER_SECRET: "recall-secret", AIOS_API_TOKEN: "recall-token", AIOS_EMBED: "builtin" };

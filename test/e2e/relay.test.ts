@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveRelayKey } from "../../lib/cluster-keys";
 import { OFFER_HEADER, RELAY_TARGET, offerHeader } from "../../lib/relay-protocol";
 import { admissionProof, generateKeyPair, signRequest } from "../../durable-objects/identity/signing";
-import { TestRelay } from "../helpers/relay";
+import { TestRelay } from "../../harness/relay";
 import { ROOT, TestStack, until } from "../../harness/stack";
 
 const SECRET = "relay-e2e-secret";

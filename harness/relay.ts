@@ -3,28 +3,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, until } from "../../harness/stack";
+import { AiosProcess } from "./process";
+import { ROOT, until } from "./stack";
 
 export const RELAY_PORT = 8787;
 
-export class TestRelay {
-  output = "";
-  exitCode: number | null | undefined = undefined;
-  private readonly exited: Promise<number | null>;
-
+export class TestRelay extends AiosProcess {
   private constructor(
     readonly ip: string,
     readonly dir: string,
-    readonly child: ChildProcess,
+    child: ChildProcess,
   ) {
-    child.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((resolve) =>
-      child.on("exit", (code) => {
-        this.exitCode = code;
-        resolve(code);
-      }),
-    );
+    super(child);
   }
 
   /** `env` is AIOS_CLUSTER_SECRET or AIOS_RELAY_KEY (and anything else); `dir` reuses a relay's data. */
@@ -58,14 +48,5 @@ export class TestRelay {
 
   async health(): Promise<Record<string, unknown>> {
     return (await (await fetch(this.url("/health"))).json()) as Record<string, unknown>;
-  }
-
-  async stop(timeoutMs = 15_000): Promise<number | null> {
-    if (this.exitCode !== undefined) return this.exitCode;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => process.kill(-this.child.pid!, "SIGKILL"), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
   }
 }
