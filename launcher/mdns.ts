@@ -16,6 +16,8 @@ export const SERVICE_TYPE = "aios-cell";
 /** A found cell is handed to discovery at most once per this long per URL. */
 export const HAND_OVER_DEBOUNCE_MS = 30_000;
 const HAND_OVER_TIMEOUT_MS = 5_000;
+/** Waits before the 2nd, 3rd and 4th attempt of a hand-over that failed (discovery busy or restarting). */
+const HAND_OVER_RETRY_MS = [500, 2_000, 5_000];
 const STOP_TIMEOUT_MS = 1_000;
 const CELL_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -32,11 +34,18 @@ export interface HandOverOptions {
   debounceMs?: number;
   now?: () => number;
   timeoutMs?: number;
+  /** Waits between attempts; after the last one fails, the hand-over waits for the next announcement. */
+  retryMs?: number[];
+  /** Stops retrying (the stack is stopping). */
+  stopped?: () => boolean;
 }
 
 export interface HandOver {
-  /** POSTs `{url}` to discovery's /candidates unless that URL was handed over less than debounceMs ago. */
-  hand(url: string): Promise<HandOverResult>;
+  /**
+   * POSTs `{url}` to discovery's /candidates unless that URL was handed over less than debounceMs ago,
+   * retrying a failure a few times; `error` says why the last attempt failed.
+   */
+  hand(url: string): Promise<{ result: HandOverResult; error?: string }>;
   /** Drops a URL's debounce, so its next announcement is handed over at once (the cell said goodbye). */
   forget(url: string): void;
 }
@@ -45,28 +54,39 @@ export function createHandOver(opts: HandOverOptions): HandOver {
   const doFetch = opts.fetch ?? fetch;
   const debounceMs = opts.debounceMs ?? HAND_OVER_DEBOUNCE_MS;
   const now = opts.now ?? Date.now;
+  const retryMs = opts.retryMs ?? HAND_OVER_RETRY_MS;
   const endpoint = `${opts.discoveryUrl.replace(/\/+$/, "")}/candidates`;
   const lastSent = new Map<string, number>();
+  const attempt = async (url: string): Promise<string | undefined> => {
+    try {
+      const r = await doFetch(endpoint, {
+        method: "POST",
+        headers: { authorization: `Bearer ${opts.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ url }),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? HAND_OVER_TIMEOUT_MS),
+      });
+      await r.body?.cancel();
+      return r.ok ? undefined : `discovery answered ${r.status}`;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  };
   return {
     async hand(url) {
       const last = lastSent.get(url);
       const t = now();
-      if (last !== undefined && t - last < debounceMs) return "debounced";
+      if (last !== undefined && t - last < debounceMs) return { result: "debounced" };
       lastSent.set(url, t);
-      try {
-        const r = await doFetch(endpoint, {
-          method: "POST",
-          headers: { authorization: `Bearer ${opts.token}`, "content-type": "application/json" },
-          body: JSON.stringify({ url }),
-          signal: AbortSignal.timeout(opts.timeoutMs ?? HAND_OVER_TIMEOUT_MS),
-        });
-        await r.body?.cancel();
-        if (r.ok) return "sent";
-      } catch {
-        // below: a failed hand-over may be retried at the next announcement
+      let error = await attempt(url);
+      for (const wait of retryMs) {
+        if (error === undefined || opts.stopped?.() || lastSent.get(url) !== t) break;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        error = await attempt(url);
       }
+      if (error === undefined) return { result: "sent" };
+      // A failed hand-over is retried at the next announcement.
       if (lastSent.get(url) === t) lastSent.delete(url);
-      return "failed";
+      return { result: "failed", error };
     },
     forget(url) {
       lastSent.delete(url);
@@ -168,7 +188,8 @@ export function startMdns(
   log: Logger,
   opts: { fetch?: typeof fetch; version?: string } = {},
 ): Mdns {
-  const handOver = createHandOver({ discoveryUrl: localDiscoveryUrl(cfg), token, fetch: opts.fetch });
+  let stopped = false;
+  const handOver = createHandOver({ discoveryUrl: localDiscoveryUrl(cfg), token, fetch: opts.fetch, stopped: () => stopped });
   const warned = new Set<string>();
   const warn = (msg: string, e: unknown) => {
     const error = e instanceof Error ? e.message : String(e);
@@ -176,17 +197,16 @@ export function startMdns(
     warned.add(`${msg}|${error}`);
     log.warn(msg, { error });
   };
-  let stopped = false;
   let teardown: (() => Promise<void>) | undefined;
 
   const onService = (s: FoundService) => {
     if (stopped) return;
     const cell = foundCell(s, cfg.cellId);
     if (!cell) return;
-    void handOver.hand(cell.url).then((result) => {
+    void handOver.hand(cell.url).then(({ result, error }) => {
       if (result === "sent") log.info("mdns found cell", { peer: cell.cellId, url: cell.url });
       else if (result === "failed" && !stopped) {
-        log.warn("mdns could not hand a found cell to discovery", { peer: cell.cellId, url: cell.url });
+        log.warn("mdns could not hand a found cell to discovery", { peer: cell.cellId, url: cell.url, error });
       }
     });
   };

@@ -97,6 +97,7 @@ describe("a slow peer", () => {
       expect(2 * DELAY_MS).toBeLessThan(PROBE_TIMEOUT_MS / 2);
       expect(baseline.length).toBe(5);
       const gaveUpBefore = new Map(proxy.gaveUp);
+      const closedBefore = new Map(proxy.closedUnder);
       proxy.delayMs = DELAY_MS;
       try {
         // A's own probes of B now go the slow way, and succeed: the round trip it measures shows the delay.
@@ -157,12 +158,16 @@ describe("a slow peer", () => {
 
         const [p50, worst, base] = [median(slow), Math.max(...slow), median(baseline)];
         const rtt = (await peersOf(a)).find((p) => p.cell_id === "slow-b")!.rtt_ms;
-        const gaveUp = [PORTS.cell, PORTS.discovery].map((port) => (proxy.gaveUp.get(port) ?? 0) - (gaveUpBefore.get(port) ?? 0));
+        const since = (now: Map<number, number>, before: Map<number, number>) =>
+          [PORTS.cell, PORTS.discovery].map((port) => (now.get(port) ?? 0) - (before.get(port) ?? 0));
+        const gaveUp = since(proxy.gaveUp, gaveUpBefore);
+        const closedUnder = since(proxy.closedUnder, closedBefore);
         console.log(
           `slow peer: B ${DELAY_MS} ms late each way (A's probe rtt to B ${rtt} ms): ${slow.length} writes on A, ` +
             `A→C median ${p50} ms, worst ${worst} ms (no delay: median ${base} ms); all three identical ${convergedMs} ms ` +
             `after the last write; B not alive in ${seen.length} of ${samples} samples; ` +
-            `calls to B given up: ${gaveUp[0]} on :${PORTS.cell}, ${gaveUp[1]} on :${PORTS.discovery}` +
+            `calls to B given up: ${gaveUp[0]} on :${PORTS.cell}, ${gaveUp[1]} on :${PORTS.discovery}; ` +
+            `idle connections B closed as a request was sent: ${closedUnder[0]} on :${PORTS.cell}, ${closedUnder[1]} on :${PORTS.discovery}` +
             (seen.length ? `\n${seen.slice(0, 10).join("\n")}` : ""),
         );
         expect(samples).toBeGreaterThan(0);
@@ -171,12 +176,10 @@ describe("a slow peer", () => {
           "B declared dead",
         ).toEqual([]);
         expect(seen, "B never even suspect").toEqual([]);
-        // No probe (on :8001) to B timed out: B is slow, not failing. On :8000, in about half of the
-        // whole-suite runs one call to B's cell is cut short by its caller (which call is not known
-        // yet; alone this test sees none); a cut call is retried by the next round, and B is never
-        // suspect and the writes are not stalled (checked above and below). More than one is a failure.
-        expect(gaveUp[1]).toBe(0);
-        expect(gaveUp[0]).toBeLessThanOrEqual(1);
+        // No call to B timed out on its caller's side: B is slow, not failing. (B closing an idle
+        // keep-alive connection just as a caller reuses it is counted apart: the delay widens that race,
+        // and the caller's HTTP client retries on a new connection.)
+        expect(gaveUp).toEqual([0, 0]);
         // Not stalled behind B: A→C stays about as fast as without the slowdown. Were C's pulls from A
         // to wait for its pulls from B, or A's pokes for B, writes would wait for a sync round (1 s + B's delay).
         expect(p50).toBeLessThan(2 * base + 500);

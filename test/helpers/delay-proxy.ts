@@ -24,6 +24,12 @@ export class DelayProxy {
    * answer bytes it got), i.e. requests it gave up on, as a caller does when its timeout fires.
    */
   readonly gaveUp = new Map<number, number>();
+  /**
+   * By port: connections the target closed (an idle keep-alive connection timing out) while the client,
+   * not yet told, sent another request on it. The delay widens that race; the client retries on a new
+   * connection. Not a request given up.
+   */
+  readonly closedUnder = new Map<number, number>();
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
 
@@ -68,9 +74,15 @@ export class DelayProxy {
       });
     }
     let owed = false;
+    let targetClosed = false;
     client.on("data", () => (owed = true));
+    // When the target's end or close reaches the proxy, not when the client is told (delayMs later).
+    upstream.on("end", () => (targetClosed = true));
+    upstream.on("close", () => (targetClosed = true));
     client.on("close", () => {
-      if (owed) this.gaveUp.set(port, (this.gaveUp.get(port) ?? 0) + 1);
+      if (!owed) return;
+      const count = targetClosed ? this.closedUnder : this.gaveUp;
+      count.set(port, (count.get(port) ?? 0) + 1);
     });
     this.pipe(client, upstream);
     this.pipe(upstream, client, () => (owed = false));

@@ -18,6 +18,8 @@ describe("hand-over of a found cell to discovery", () => {
   let server: Server;
   let discoveryUrl = "";
   let status = 202;
+  /** Requests still to be refused with 503 before `status` applies again. */
+  let busyFor = 0;
   const received: Received[] = [];
 
   beforeAll(async () => {
@@ -26,7 +28,9 @@ describe("hand-over of a found cell to discovery", () => {
       req.on("data", (d: Buffer) => (body += d.toString()));
       req.on("end", () => {
         received.push({ method: req.method, url: req.url, headers: req.headers, body });
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ status: "queued" }));
+        res
+          .writeHead(busyFor-- > 0 ? 503 : status, { "content-type": "application/json" })
+          .end(JSON.stringify({ status: "queued" }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.40.1", resolve));
@@ -40,7 +44,7 @@ describe("hand-over of a found cell to discovery", () => {
     let now = 1_000_000;
     const handOver = createHandOver({ discoveryUrl, token: "hand-token", now: () => now });
     received.length = 0;
-    expect(await handOver.hand("http://127.0.40.2:8000")).toBe("sent");
+    expect((await handOver.hand("http://127.0.40.2:8000")).result).toBe("sent");
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ method: "POST", url: "/candidates" });
     expect(received[0]!.headers["authorization"]).toBe("Bearer hand-token");
@@ -48,13 +52,13 @@ describe("hand-over of a found cell to discovery", () => {
     expect(JSON.parse(received[0]!.body)).toEqual({ url: "http://127.0.40.2:8000" });
 
     now += 29_000;
-    expect(await handOver.hand("http://127.0.40.2:8000")).toBe("debounced");
-    expect(await handOver.hand("http://127.0.40.3:8000")).toBe("sent");
+    expect((await handOver.hand("http://127.0.40.2:8000")).result).toBe("debounced");
+    expect((await handOver.hand("http://127.0.40.3:8000")).result).toBe("sent");
     expect(received).toHaveLength(2);
     now += 1_000;
-    expect(await handOver.hand("http://127.0.40.2:8000")).toBe("sent");
+    expect((await handOver.hand("http://127.0.40.2:8000")).result).toBe("sent");
     handOver.forget("http://127.0.40.2:8000");
-    expect(await handOver.hand("http://127.0.40.2:8000")).toBe("sent");
+    expect((await handOver.hand("http://127.0.40.2:8000")).result).toBe("sent");
     expect(received.map((r) => JSON.parse(r.body).url)).toEqual([
       "http://127.0.40.2:8000",
       "http://127.0.40.3:8000",
@@ -63,17 +67,38 @@ describe("hand-over of a found cell to discovery", () => {
     ]);
   });
 
-  it("a refused or unreachable hand-over fails quietly and is retried at the next announcement", async () => {
-    const handOver = createHandOver({ discoveryUrl, token: "hand-token" });
+  it("a refused or unreachable hand-over is retried a few times, then at the next announcement", async () => {
+    const handOver = createHandOver({ discoveryUrl, token: "hand-token", retryMs: [10, 10] });
     received.length = 0;
     status = 500;
-    expect(await handOver.hand("http://127.0.40.4:8000")).toBe("failed");
+    expect(await handOver.hand("http://127.0.40.4:8000")).toEqual({ result: "failed", error: "discovery answered 500" });
+    expect(received).toHaveLength(3);
     status = 202;
-    expect(await handOver.hand("http://127.0.40.4:8000")).toBe("sent");
+    expect((await handOver.hand("http://127.0.40.4:8000")).result).toBe("sent");
+    expect(received).toHaveLength(4);
+
+    // Discovery busy for a moment: the second attempt gets through.
+    busyFor = 1;
+    received.length = 0;
+    expect((await handOver.hand("http://127.0.40.5:8000")).result).toBe("sent");
     expect(received).toHaveLength(2);
 
-    const nobody = createHandOver({ discoveryUrl: "http://127.0.40.9:9", token: "t", timeoutMs: 2000 });
-    expect(await nobody.hand("http://127.0.40.4:8000")).toBe("failed");
+    const nobody = createHandOver({ discoveryUrl: "http://127.0.40.9:9", token: "t", timeoutMs: 2000, retryMs: [10] });
+    const failed = await nobody.hand("http://127.0.40.4:8000");
+    expect(failed.result).toBe("failed");
+    expect(failed.error).toBeTruthy();
+  });
+
+  it("stops retrying once the stack is stopping", async () => {
+    let stopped = false;
+    const handOver = createHandOver({ discoveryUrl, token: "hand-token", retryMs: [50, 50, 50], stopped: () => stopped });
+    received.length = 0;
+    status = 500;
+    const result = handOver.hand("http://127.0.40.6:8000");
+    stopped = true;
+    expect((await result).result).toBe("failed");
+    expect(received).toHaveLength(1);
+    status = 202;
   });
 
   it("a found service becomes an IPv4 cell URL; our own and malformed announcements are ignored", () => {
