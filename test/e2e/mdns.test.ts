@@ -238,7 +238,7 @@ describe("stacks on one LAN find each other over mDNS (network namespace)", () =
       // Each found the other itself (the other's hello may have come first; a hand-over that
       // met a busy discovery is retried, so its line may come a little later).
       const found = (l: Record<string, unknown>) => l["msg"] === "mdns found cell" && l["peer"] === other && l["url"] === url;
-      await until(() => s.logLines().some(found), 20_000, 250);
+      await until(async () => s.logLines().some(found), 20_000, 250);
       const lines = s.logLines();
       expect(lines).toContainEqual(expect.objectContaining({ msg: "mdns advertising", cell_id: s.cellId }));
       expect(lines).toContainEqual(expect.objectContaining({ msg: "mdns found cell", cell_id: s.cellId, peer: other, url }));
