@@ -9,16 +9,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { HttpError, errorResponse } from "../lib/errors";
 import { compareStamp } from "../lib/hlc";
-import { json, parseJsonText } from "../lib/http";
 import {
   OFFER_HEADER,
   RELAY_BODY_LIMIT,
   RELAY_PAGE_BYTES,
   RELAY_TARGET,
-  RelayPullRequest,
-  RelayPushRequest,
   parseOfferHeader,
+  type RelayPullRequest,
   type RelayPullResponse,
+  type RelayPushRequest,
   type SealedRow,
 } from "../lib/relay-protocol";
 import { verifyAdmissionProof, verifyRequest, CELL_HEADER, type ReplayGuard } from "./identity/signing";
@@ -41,6 +40,12 @@ const MAX_SKEW_SECONDS = 300;
 export interface RelayEnv {
   AIOS_RELAY_KEY?: string;
 }
+
+/** On the relay worker's call to the object's fetch: the cell the worker admitted. */
+export const ADMITTED_HEADER = "x-aios-relay-admitted";
+
+/** What `admit` found: the cell and the body it signed, or why it was refused. */
+export type Admission = { ok: true; cell: string; body: string } | { ok: false; status: number; error: string };
 
 /** Figures for /health: counts, never content. */
 export interface RelayFigures {
@@ -80,21 +85,31 @@ export class RelayReplica extends DurableObject<RelayEnv> {
     };
   }
 
-  override async fetch(request: Request): Promise<Response> {
+  /**
+   * The relay worker's check of a `/relay/*` request (its route table's `peer` access): admitted, the
+   * cell and the body it signed; refused, the status and why (counted in the figures).
+   */
+  async admit(request: Request): Promise<Admission> {
     try {
-      const url = new URL(request.url);
-      const route = `${request.method} ${url.pathname}`;
-      if (!["POST /relay/pull", "POST /relay/push", "GET /relay/ws"].includes(route)) {
-        throw new HttpError(404, `no such relay endpoint: ${route}`);
-      }
-      const { cell, body } = await this.admit(request);
-      if (route === "GET /relay/ws") return this.openNewsChannel(request, cell);
-      if (route === "POST /relay/pull") return json(this.pull(parseJsonText(body, RelayPullRequest)));
-      return json(this.push(cell, parseJsonText(body, RelayPushRequest)));
+      return { ok: true, ...(await this.verify(request)) };
     } catch (e) {
-      if (e instanceof HttpError && e.status < 500) this.bump("refused");
-      return errorResponse(e);
+      if (!(e instanceof HttpError)) throw e;
+      if (e.status < 500) this.bump("refused");
+      return { ok: false, status: e.status, error: e.message };
     }
+  }
+
+  /** Only the relay worker calls this (no socket reaches an object): the news channel of a cell it admitted. */
+  override fetch(request: Request): Response {
+    const cell = request.headers.get(ADMITTED_HEADER);
+    if (!cell) return errorResponse(new HttpError(400, `${ADMITTED_HEADER} is missing`));
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(new HttpError(426, "expected a WebSocket upgrade"));
+    }
+    for (const old of this.ctx.getWebSockets(cell)) old.close(1000, "replaced by a newer connection");
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1], [cell]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   // ---- admission ---------------------------------------------------------------------
@@ -104,7 +119,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
    * contact, by a key it proves (x-aios-offer) it may pin because it knows the relay key. Refuses
    * stale, replayed, oversized and forged requests before anything is read or changed.
    */
-  private async admit(request: Request): Promise<{ cell: string; body: string }> {
+  private async verify(request: Request): Promise<{ cell: string; body: string }> {
     const relayKey = this.env.AIOS_RELAY_KEY;
     if (!relayKey) throw new HttpError(503, "this relay has no AIOS_RELAY_KEY; it admits nobody");
     const cell = request.headers.get(CELL_HEADER) ?? "";
@@ -157,15 +172,6 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   // ---- news --------------------------------------------------------------------------
 
-  /** The cell's news channel: a WebSocket the object can hibernate with. */
-  private openNewsChannel(request: Request, cell: string): Response {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new HttpError(426, "expected a WebSocket upgrade");
-    for (const old of this.ctx.getWebSockets(cell)) old.close(1000, "replaced by a newer connection");
-    const pair = new WebSocketPair();
-    this.ctx.acceptWebSocket(pair[1], [cell]);
-    return new Response(null, { status: 101, webSocket: pair[0] });
-  }
-
   /** Cells only send keep-alive pings (answered without waking us); anything else is ignored. */
   override webSocketMessage(): void {}
 
@@ -205,7 +211,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   }
 
   /** The rows the holder of `req.vv` lacks, oldest first per cell, one page (bounded in rows and bytes). */
-  private pull(req: RelayPullRequest): RelayPullResponse {
+  pull(req: RelayPullRequest): RelayPullResponse {
     this.bump("pulls");
     const ours = this.vector();
     const rows: SealedRow[] = [];
@@ -235,7 +241,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   }
 
   /** Merges pushed rows with the cells' rule (the newer stamp wins); tells the other cells when anything changed. */
-  private push(from: string, req: RelayPushRequest): { applied: number; vv: VersionVector } {
+  push(from: string, req: RelayPushRequest): { applied: number; vv: VersionVector } {
     this.bump("pushes");
     const applied = this.ctx.storage.transactionSync(() => {
       let changed = 0;

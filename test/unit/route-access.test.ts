@@ -10,6 +10,7 @@ import { bridgeApp } from "../../workers/bridge/routes";
 import { cellApp } from "../../workers/cell/routes";
 import { discoveryApp } from "../../workers/discovery/routes";
 import { metricsApp } from "../../workers/metrics/routes";
+import { relayApp } from "../../workers/relay/routes";
 
 const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined } as unknown as ExecutionContext;
 const env = { AIOS_API_TOKEN: "route-walk-token", AIOS_CELL_ID: "route-walk", AIOS_LOG_LEVEL: "error" };
@@ -19,6 +20,7 @@ const WORKERS: [string, App<BaseEnv>][] = [
   ["discovery", discoveryApp as unknown as App<BaseEnv>],
   ["bridge", bridgeApp as unknown as App<BaseEnv>],
   ["metrics", metricsApp as unknown as App<BaseEnv>],
+  ["relay", relayApp as unknown as App<BaseEnv>],
 ];
 
 /** A concrete path for a route's pattern. */
