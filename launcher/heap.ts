@@ -1,8 +1,8 @@
 /**
- * The launcher's own memory. Starting the runtime (Miniflare's set-up, the worker bundles read and
- * serialised into workerd's configuration) leaves some 60-70 MB of garbage in the launcher's heap that
- * V8 collects only when it next needs room, which an idle launcher never does. One full collection once
- * the stack is ready hands it back: the launcher then sits at about 160 MB instead of about 230 MB.
+ * The launcher's own memory. Starting the stack (bundling, reading the worker bundles, writing the
+ * runtime's configuration) leaves garbage in the launcher's heap that V8 collects only when it next
+ * needs room, which an idle launcher never does. One full collection once the stack is ready hands it
+ * back (`bench startup` measures the whole process group).
  */
 import v8 from "node:v8";
 import vm from "node:vm";

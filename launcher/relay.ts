@@ -4,16 +4,16 @@
  * `npm run relay-key` prints the relay key for `wrangler secret put AIOS_RELAY_KEY`.
  */
 import { stop as stopBundler } from "esbuild";
-import { Miniflare, NoOpLog } from "miniflare";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { deriveRelayKey } from "../lib/cluster-keys";
 import { ConfigError, parseRelayConfig, type RelayConfig } from "../lib/config";
 import { createLogger } from "../lib/log";
 import { loadEnv } from "./env-file";
-import { pipeRuntime, useScratchFolder } from "./start";
-import { bundleWorkers, readRelaySpec, workerOptions } from "./workers";
+import { WorkerdProcess } from "./runtime";
+import { pipeRuntime } from "./start";
+import { runtimeWorker, workerdConfig } from "./workerd-config";
+import { bundleWorkers, readRelaySpec } from "./workers";
 
 function loadRelayConfig(): RelayConfig {
   return parseRelayConfig(loadEnv(path.resolve(".env"), process.env));
@@ -54,41 +54,40 @@ export async function relay(root: string): Promise<number> {
   const spec = readRelaySpec(root);
   const scripts = await bundleWorkers([spec], path.join(root, ".build", "workers"));
   await stopBundler();
-  useScratchFolder(path.join(dataDir, ".relay-runtime", "tmp"));
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    log: new NoOpLog(),
-    durableObjectsPersist: path.join(dataDir, "relay"),
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+  // Earlier versions' scratch folder (they ran the relay through Miniflare).
+  rmSync(path.join(dataDir, ".relay-runtime"), { recursive: true, force: true });
+  const storage = path.join(dataDir, "relay");
+  mkdirSync(storage, { recursive: true });
+  const configDir = path.join(root, ".build", "workers");
+  const worker = runtimeWorker(spec, scripts.get("relay")!, { AIOS_RELAY_KEY: key }, { host: cfg.host, port: cfg.port });
+  let stopping = false;
+  const runtime = new WorkerdProcess({
+    name: "relay",
+    configDir,
+    config: workerdConfig([worker], configDir, storage),
+    output(stdout, stderr) {
       pipeRuntime(stdout, "info", (l) => console.log(l), "relay");
       pipeRuntime(stderr, "error", (l) => console.log(l), "relay");
     },
-    workers: [workerOptions(spec, scripts.get("relay")!, { AIOS_RELAY_KEY: key }, { host: cfg.host, port: cfg.port })],
+    onExit: (code, signal) => {
+      log.error("the relay's runtime exited", { code, signal });
+      process.exit(1);
+    },
   });
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     log.info("shutting down", { signal });
-    await mf.dispose().catch(() => undefined);
+    await runtime.dispose();
     process.exit(0);
   };
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.removeAllListeners(sig);
-    process.on(sig, (s) => void shutdown(s));
-  }
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, (s) => void shutdown(s));
   try {
-    await mf.ready;
+    await runtime.ready;
   } catch (e) {
     console.error(`aios: the relay failed to start: ${(e as Error).message}`);
-    await mf.dispose().catch(() => undefined);
+    await runtime.dispose();
     return 1;
-  }
-  // Miniflare installs exit-on-signal handlers of its own once ready; ours dispose first.
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.removeAllListeners(sig);
-    process.on(sig, (s) => void shutdown(s));
   }
   const shown = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
   console.log(`aios: relay listening on http://${shown}:${cfg.port} (data in ${path.join(dataDir, "relay")})`);

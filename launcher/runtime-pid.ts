@@ -4,7 +4,7 @@
  * still holds the ports and the data folder. Linux /proc only; elsewhere the
  * runtime dies with its terminal.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 interface RuntimeRecord {
@@ -31,24 +31,7 @@ function isWorkerd(pid: number): boolean {
   }
 }
 
-/** The workerd child of this process, if any. */
-export function findRuntime(parent = process.pid): number | undefined {
-  if (!existsSync("/proc")) return undefined;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === parent && isWorkerd(Number(entry))) return Number(entry);
-    } catch {
-      // gone while we looked
-    }
-  }
-  return undefined;
-}
-
-export function recordRuntime(dataDir: string): void {
-  const runtime = findRuntime();
+export function recordRuntime(dataDir: string, runtime: number | undefined): void {
   if (runtime !== undefined)
     writeFileSync(file(dataDir), JSON.stringify({ launcher: process.pid, runtime } satisfies RuntimeRecord));
 }

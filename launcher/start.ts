@@ -1,11 +1,10 @@
 /**
  * `npm start`: validates the configuration, then runs the four workers of one
- * cell in one workerd (Miniflare), on their own sockets, with state under
- * AIOS_DATA_DIR. Restarts the runtime with backoff if it dies; SIGINT and
- * SIGTERM stop it cleanly.
+ * cell in one workerd process of its own (runtime.ts), on their own sockets,
+ * with state under AIOS_DATA_DIR. Restarts the runtime with backoff if it
+ * dies; SIGINT and SIGTERM stop it cleanly.
  */
 import { stop as stopBundler } from "esbuild";
-import { Miniflare, NoOpLog } from "miniflare";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,10 +19,12 @@ import { collectGarbage } from "./heap";
 import { LogFiles } from "./logs";
 import { startMdns, type Mdns } from "./mdns";
 import { checkPorts, listeners } from "./ports";
+import { WorkerdProcess } from "./runtime";
 import { forgetRuntime, recordRuntime, stopOrphanedRuntime } from "./runtime-pid";
 import { ensureApiToken } from "./token";
 import { loadVaultSecrets, vaultVars, type VaultResult } from "./vault";
-import { bundleWorkers, readWorkerSpecs, workerOptions, type ServiceName } from "./workers";
+import { runtimeWorker, workerdConfig } from "./workerd-config";
+import { bundleWorkers, readWorkerSpecs, type ServiceName } from "./workers";
 import { bundleEmbedder, freePort, startEmbedder, type EmbedderRuntime } from "./embedder";
 
 const MIN_BACKOFF_MS = 500;
@@ -94,16 +95,11 @@ export function pipeRuntime(stream: Readable, level: "info" | "error", sink: (li
 }
 
 /**
- * Miniflare keeps scratch files in a folder of its own under the system's temporary folder and
- * leaves it behind when the launcher exits soon after or is killed: one more folder in /tmp at
- * every start. The launcher points the temporary folder at one inside the data folder instead,
- * emptied at each start.
+ * Earlier versions ran the runtime through Miniflare, which kept scratch files in
+ * `<data>/.runtime/tmp` (emptied at each start); nothing writes there now.
  */
-export function useScratchFolder(folder: string): void {
-  rmSync(folder, { recursive: true, force: true });
-  mkdirSync(folder, { recursive: true });
-  // os.tmpdir() reads TMPDIR on Linux and macOS, TEMP and TMP on Windows.
-  for (const name of ["TMPDIR", "TEMP", "TMP"]) process.env[name] = folder;
+export function removeOldScratchFolder(dataDir: string): void {
+  rmSync(path.join(dataDir, ".runtime"), { recursive: true, force: true });
 }
 
 export async function start(root: string): Promise<number> {
@@ -161,10 +157,13 @@ export async function start(root: string): Promise<number> {
   await stopBundler();
   let embedder: EmbedderRuntime | undefined;
   const embedVars = embedPort ? { AIOS_EMBED_BUILTIN_URL: `http://127.0.0.1:${embedPort}` } : {};
-  useScratchFolder(path.join(dataDir, ".runtime", "tmp"));
+  removeOldScratchFolder(dataDir);
+  const storage = path.join(dataDir, "durable-objects");
+  mkdirSync(storage, { recursive: true });
+  const configDir = path.join(root, ".build", "workers");
   const socketOf = new Map(listeners(cfg).map((l) => [l.service as ServiceName, { host: l.host, port: l.port }]));
 
-  let mf: Miniflare | undefined;
+  let runtime: WorkerdProcess | undefined;
   let mdns: Mdns | undefined;
   let stopping = false;
   let attempt = 0;
@@ -172,31 +171,29 @@ export async function start(root: string): Promise<number> {
 
   const boot = async (restart = false): Promise<void> => {
     startedAt = Date.now();
-    const instance = new Miniflare({
-      host: "127.0.0.1",
-      port: 0,
-      log: new NoOpLog(),
-      durableObjectsPersist: path.join(dataDir, "durable-objects"),
-      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+    const workers = specs.map((s) =>
+      runtimeWorker(
+        s,
+        scripts.get(s.service)!,
+        workerVars(s.service as ServiceName, cfg, token.token, secrets.vault, startedAt, restart, embedVars),
+        socketOf.get(s.service as ServiceName)!,
+      ),
+    );
+    const instance = new WorkerdProcess({
+      name: "stack",
+      configDir,
+      config: workerdConfig(workers, configDir, storage),
+      output(stdout, stderr) {
         pipeRuntime(stdout, "info", write, cfg.cellId);
         pipeRuntime(stderr, "error", write, cfg.cellId);
-        stdout.once("end", () => {
-          if (!stopping && mf === instance) void onRuntimeExit();
-        });
       },
-      workers: specs.map((s) =>
-        workerOptions(
-          s,
-          scripts.get(s.service)!,
-          workerVars(s.service as ServiceName, cfg, token.token, secrets.vault, startedAt, restart, embedVars),
-          socketOf.get(s.service as ServiceName)!,
-        ),
-      ),
+      onExit: () => {
+        if (!stopping && runtime === instance) void onRuntimeExit();
+      },
     });
-    mf = instance;
-    takeOverSignals();
+    runtime = instance;
     await instance.ready;
-    recordRuntime(dataDir);
+    recordRuntime(dataDir, instance.pid);
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
@@ -212,8 +209,8 @@ export async function start(root: string): Promise<number> {
   };
 
   const onRuntimeExit = async (): Promise<void> => {
-    const [old, oldMdns] = [mf, mdns];
-    mf = undefined;
+    const [old, oldMdns] = [runtime, mdns];
+    runtime = undefined;
     mdns = undefined;
     const uptime = Date.now() - startedAt;
     if (uptime > STABLE_MS) attempt = 0;
@@ -221,7 +218,7 @@ export async function start(root: string): Promise<number> {
     attempt++;
     log.warn("runtime exited unexpectedly; restarting", { uptime_ms: uptime, restart_in_ms: delay, attempt });
     await oldMdns?.stop();
-    await old?.dispose().catch(() => undefined);
+    await old?.dispose();
     await new Promise((r) => setTimeout(r, delay));
     if (stopping) return;
     try {
@@ -240,22 +237,13 @@ export async function start(root: string): Promise<number> {
     stopping = true;
     log.info("shutting down", { signal });
     await mdns?.stop();
-    await mf?.dispose().catch(() => undefined);
-    await embedder?.dispose().catch(() => undefined);
+    await runtime?.dispose();
+    await embedder?.dispose();
     forgetRuntime(dataDir);
     log.info("stopped", { signal });
     process.exit(0);
   };
-  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal);
-
-  // Miniflare installs exit-on-signal handlers of its own; ours dispose first and exit 0.
-  function takeOverSignals(): void {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) {
-      for (const l of process.listeners(sig)) if (l !== onSignal) process.off(sig, l);
-      if (!process.listeners(sig).includes(onSignal)) process.on(sig, onSignal);
-    }
-  }
-  takeOverSignals();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, (signal) => void shutdown(signal));
 
   const t0 = Date.now();
   try {
@@ -271,8 +259,8 @@ export async function start(root: string): Promise<number> {
     }
   } catch (e) {
     console.error(`aios: the runtime failed to start: ${(e as Error).message}`);
-    await mf?.dispose().catch(() => undefined);
-    await embedder?.dispose().catch(() => undefined);
+    await runtime?.dispose();
+    await embedder?.dispose();
     return 1;
   }
   for (const l of listeners(cfg)) {
