@@ -27,12 +27,24 @@ afterEach(() => {
 });
 
 let n = 0;
-/** A registry of its own, with its alarm pushed out of the way so only `tick` runs it. */
+/**
+ * A registry of its own, with its alarm pushed out of the way so only `tick` runs it. Its `wake` (which
+ * registering and new candidates call to bring the alarm forward) only records when it was asked for:
+ * a real one would let the alarm fire by itself in the background, racing the test's own ticks.
+ */
 async function freshRegistry(): Promise<DurableObjectStub<PeerRegistry>> {
   const stub = env.TEST_PEERS.get(env.TEST_PEERS.idFromName(`registry-${Date.now()}-${n++}`));
-  await inObject<PeerRegistry, void>(stub, (_r, state) => state.storage.setAlarm(Date.now() + HOUR));
+  await inObject<PeerRegistry, void>(stub, (r, state) => {
+    const woken: number[] = [];
+    Object.assign(r, { woken, wake: (at: number) => woken.push(at) });
+    return state.storage.setAlarm(Date.now() + HOUR);
+  });
   return stub;
 }
+
+/** When the registry asked its alarm to fire (see freshRegistry), latest last. */
+const wakes = (stub: DurableObjectStub<PeerRegistry>) =>
+  inObject<PeerRegistry, number[]>(stub, (r) => [...(r as unknown as { woken: number[] }).woken]);
 
 /** Runs the alarm once, then pushes the next one an hour ahead. */
 async function tick(stub: DurableObjectStub<PeerRegistry>): Promise<void> {
@@ -93,6 +105,9 @@ describe("PeerRegistry alarm", () => {
     expect(await inObject<PeerRegistry, number | null>(stub, (_r, state) => state.storage.getAlarm())).toBeNull();
     answering.add("armed.test");
     await register(stub, { cell_id: "armed", ip: "armed.test", port: 8000 });
+    // A peer never probed is due at once: registering asks for the alarm now (or earlier).
+    expect((await wakes(stub)).at(-1)).toBeLessThanOrEqual(Date.now());
+    await inObject<PeerRegistry, void>(stub, (_r, state) => state.storage.setAlarm(Date.now() + HOUR));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const next = await inObject<PeerRegistry, number | null>(stub, (_r, state) => state.storage.getAlarm());
     expect(next).not.toBeNull();
@@ -141,8 +156,7 @@ describe("PeerRegistry alarm", () => {
 
   it("removes a peer dead for longer than AIOS_PEER_REMOVE_AFTER (600 s by default), not before", async () => {
     const stub = await freshRegistry();
-    // Registered and made dead in one step: registering wakes the alarm, and a probe it started in
-    // between would write its own view of the peer over ours.
+    // Registered and made dead in one step, before any alarm can probe them.
     await inObject<PeerRegistry, void>(stub, (r, state) => {
       r.register({ cell_id: "gone", ip: "gone.test", port: 8000 });
       r.register({ cell_id: "recent", ip: "recent.test", port: 8000 });
