@@ -129,6 +129,11 @@ export async function start(root: string): Promise<number> {
   };
   const log = createLogger({ service: "launcher", cell_id: cfg.cellId }, cfg.logLevel, write);
 
+  if (cfg.cellAddr) {
+    log.warn("AIOS_CELL_ADDR is ignored: the bridge always reaches the cell of its own stack, through a service binding", {
+      value: cfg.cellAddr,
+    });
+  }
   const orphan = stopOrphanedRuntime(dataDir);
   if (orphan !== undefined) log.warn("stopped the runtime a killed launcher left behind", { pid: orphan });
   const portProblem = await checkPorts(cfg);

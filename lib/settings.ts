@@ -172,7 +172,7 @@ export const SETTINGS = {
   AIOS_METRICS_PORT: setting(port(9091), { meaning: "the metrics port", default: "9091", workers: PORTS_SEEN_BY }),
   AIOS_CELL_ADDR: setting(z.optional(httpUrl), {
     meaning:
-      "accepted (and validated) for old scripts, otherwise ignored: the bridge always reaches the cell of its own stack, through a service binding",
+      "no longer used (the bridge always reaches the cell of its own stack, through a service binding); accepted for old scripts, with a warning at start",
     default: "none",
     workers: [],
   }),

@@ -51,14 +51,18 @@ describe("configuration errors", () => {
 });
 
 describe(".env file", () => {
-  it("settings come from .env in the working folder; environment variables win", async () => {
+  it("settings come from .env in the working folder; environment variables win; an unused old one is named", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "aios-dotenv-"));
-    writeFileSync(path.join(dir, ".env"), "# comment\nAIOS_CELL_ID=from-dotenv\nAIOS_BRANCH='feature-x'\nAIOS_LOG_LEVEL=loud\n");
+    writeFileSync(
+      path.join(dir, ".env"),
+      "# comment\nAIOS_CELL_ID=from-dotenv\nAIOS_BRANCH='feature-x'\nAIOS_LOG_LEVEL=loud\nAIOS_CELL_ADDR=http://cell:8000\n",
+    );
     const s = await TestStack.start({ ip: "127.0.11.3", cwd: dir, cellId: "", env: { AIOS_LOG_LEVEL: "warn" } });
     try {
       const h = await s.json("cell", "/health");
       expect(h["cell_id"]).toBe("from-dotenv");
       expect(h["branch"]).toBe("feature-x");
+      expect(s.output).toMatch(/"level":"warn".*"msg":"AIOS_CELL_ADDR is ignored/);
     } finally {
       await s.stop();
     }
