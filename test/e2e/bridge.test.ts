@@ -2,6 +2,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ALL_TOOLS } from "../helpers/mcp-tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack, until } from "../../harness/stack";
 
@@ -96,30 +97,7 @@ describe("bridge", () => {
     try {
       const { tools } = await client.listTools();
       const names = tools.map((t) => t.name);
-      for (const n of [
-        "create_entities",
-        "create_relations",
-        "add_observations",
-        "delete_entities",
-        "delete_observations",
-        "delete_relations",
-        "read_graph",
-        "search_nodes",
-        "open_nodes",
-        "recall",
-      ]) {
-        expect(names).toContain(n);
-      }
-      for (const n of [
-        "code_assist",
-        "list_peers",
-        "get_consciousness",
-        "send_message",
-        "read_messages",
-        "get_context",
-        "set_context",
-      ])
-        expect(names).toContain(n);
+      expect([...names].sort()).toEqual([...ALL_TOOLS].sort());
       for (const t of tools) {
         expect(t.description?.length).toBeGreaterThan(10);
         expect(t.inputSchema.type).toBe("object");

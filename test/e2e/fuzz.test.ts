@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack } from "../../harness/stack";
+import { ALL_TOOLS } from "../helpers/mcp-tools";
 
 const TOKEN = "fuzz-token";
 const REQUESTS = Number(process.env["AIOS_FUZZ_REQUESTS"] ?? 2500);
@@ -69,25 +70,6 @@ const ENDPOINTS: Record<"cell" | "discovery" | "bridge" | "metrics", string[]> =
   bridge: ["/health", "/code-assist", "/sync-consciousness", "/network-peers", "/vault-status", "/context", "/mcp"],
   metrics: ["/metrics", "/health"],
 };
-const TOOLS = [
-  "create_entities",
-  "create_relations",
-  "add_observations",
-  "delete_entities",
-  "delete_observations",
-  "delete_relations",
-  "read_graph",
-  "search_nodes",
-  "open_nodes",
-  "recall",
-  "code_assist",
-  "list_peers",
-  "get_consciousness",
-  "send_message",
-  "read_messages",
-  "get_context",
-  "set_context",
-];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 const TRICKS = [
   "/../etc/passwd",
@@ -250,7 +232,7 @@ describe("fuzzing every endpoint", () => {
   it("every MCP tool refuses malformed arguments with an MCP error, never a 5xx", async () => {
     const r = rng(7);
     for (let i = 0; i < 400; i++) {
-      const name = r.pick(TOOLS);
+      const name = r.pick(ALL_TOOLS);
       const args = r.next() < 0.2 ? r.pick([null, 5, "x", []]) : value(r);
       const res = await fetch(s.url("bridge", "/mcp"), {
         method: "POST",
