@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -35,6 +36,8 @@ export interface RuntimeOptions {
   /** Called when the runtime exits without being asked to. */
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
   readyTimeoutMs?: number;
+  /** A lower scheduling priority for the runtime (a nice value above 0), where the system allows it. */
+  nice?: number;
 }
 
 export class WorkerdProcess {
@@ -52,6 +55,13 @@ export class WorkerdProcess {
       env: { ...opts.config.env, ...(process.env["TZ"] ? { TZ: process.env["TZ"] } : {}) },
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    if (opts.nice && this.child.pid !== undefined) {
+      try {
+        os.setPriority(this.child.pid, opts.nice);
+      } catch {
+        // not allowed here: it runs at the launcher's priority
+      }
+    }
     const lastErrors: string[] = [];
     const stdout = this.child.stdout!;
     const stderr = this.child.stderr!;

@@ -33,6 +33,14 @@ export interface RuntimeWorker {
   socket?: { name: string; host: string; port: number };
 }
 
+/** What a runtime has besides its workers. */
+export interface RuntimeExtras {
+  /** V8's flags for every isolate of the process. */
+  v8Flags?: string[];
+  /** Folders served as services (a worker binds one by its name, like a worker). */
+  disks?: { name: string; path: string; writable: boolean }[];
+}
+
 export interface RuntimeConfig {
   /** The text of the configuration file. */
   text: string;
@@ -69,13 +77,18 @@ export function envName(worker: string, binding: string): string {
  * The configuration for `workers`, to be written in `configDir` (modules are embedded by paths
  * relative to it). `storage` is the folder of the objects' files, created by the caller.
  */
-export function workerdConfig(workers: RuntimeWorker[], configDir: string, storage?: string): RuntimeConfig {
+export function workerdConfig(
+  workers: RuntimeWorker[],
+  configDir: string,
+  storage?: string,
+  extras: RuntimeExtras = {},
+): RuntimeConfig {
   const env: Record<string, string> = {};
   const consts: string[] = [];
   const services: string[] = [];
   const sockets: string[] = [];
   const socketNames: string[] = [];
-  const owners = new Set(workers.map((w) => w.name));
+  const owners = new Set([...workers.map((w) => w.name), ...(extras.disks ?? []).map((d) => d.name)]);
 
   workers.forEach((w, i) => {
     const constName = `worker${i}`;
@@ -88,7 +101,7 @@ export function workerdConfig(workers: RuntimeWorker[], configDir: string, stora
       bindings.push(`(name = ${q(name)}, fromEnvironment = ${q(variable)})`);
     }
     for (const s of w.services) {
-      if (!owners.has(s.service)) throw new Error(`${w.name}: binding ${s.binding} names unknown worker ${s.service}`);
+      if (!owners.has(s.service)) throw new Error(`${w.name}: binding ${s.binding} names unknown service ${s.service}`);
       const entry = s.entrypoint ? `, entrypoint = ${q(s.entrypoint)}` : "";
       bindings.push(`(name = ${q(s.binding)}, service = (name = ${q(s.service)}${entry}))`);
     }
@@ -124,6 +137,9 @@ export function workerdConfig(workers: RuntimeWorker[], configDir: string, stora
   });
 
   if (storage) services.push(`(name = ${q(STORAGE_SERVICE)}, disk = (path = ${q(storage)}, writable = true))`);
+  for (const d of extras.disks ?? []) {
+    services.push(`(name = ${q(d.name)}, disk = (path = ${q(d.path)}, writable = ${d.writable}))`);
+  }
   // Peers on the LAN and on loopback, relays on the internet (https with the usual CAs).
   services.push(
     `(name = ${q(NETWORK_SERVICE)}, network = (allow = ["public", "private", "local"], tlsOptions = (trustBrowserCas = true)))`,
@@ -134,6 +150,7 @@ export function workerdConfig(workers: RuntimeWorker[], configDir: string, stora
     `using Workerd = import "/workerd/workerd.capnp";`,
     ``,
     `const config :Workerd.Config = (`,
+    ...(extras.v8Flags?.length ? [`  v8Flags = [${extras.v8Flags.map(q).join(", ")}],`] : []),
     `  services = [\n    ${services.join(",\n    ")}\n  ],`,
     `  sockets = [${sockets.join(", ")}],`,
     `);`,

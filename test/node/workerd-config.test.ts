@@ -59,7 +59,19 @@ describe("the workerd configuration", () => {
     const relay = runtimeWorker(readRelaySpec(ROOT), script("relay"), {});
     expect(() => workerdConfig([relay], configDir)).toThrow(/no storage folder/);
     const bridge = workers.find((w) => w.name === "aios-bridge")!;
-    expect(() => workerdConfig([bridge], configDir, "/d")).toThrow(/unknown worker aios-cell/);
+    expect(() => workerdConfig([bridge], configDir, "/d")).toThrow(/unknown service aios-cell/);
+  });
+
+  it("serves folders as services a worker binds, and passes V8 flags", () => {
+    const reader = { ...runtimeWorker(readRelaySpec(ROOT), script("relay"), {}), classes: [], durableObjects: [] };
+    reader.services = [{ binding: "MODEL", service: "model" }];
+    const cfg = workerdConfig([reader], configDir, undefined, {
+      v8Flags: ["--max-semi-space-size=1"],
+      disks: [{ name: "model", path: "/models/use", writable: false }],
+    });
+    expect(cfg.text).toContain(`v8Flags = ["--max-semi-space-size=1"]`);
+    expect(cfg.text).toContain(`(name = "model", disk = (path = "/models/use", writable = false))`);
+    expect(cfg.text).toContain(`(name = "MODEL", service = (name = "model"))`);
   });
 
   it("writes strings as Cap'n Proto literals, whatever they hold", () => {
