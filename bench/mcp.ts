@@ -2,7 +2,8 @@
  * MCP tool calls at 10,000 entities, the way Copilot makes them (one at a time) and with 8 in flight:
  * - what MCP costs over REST on the same stack: the bridge's /mcp (a JSON-RPC tools/call) against the
  *   cell's REST route for the same operation, both sent by one lean keep-alive client, alternating,
- *   so the difference is the server's;
+ *   so the difference is the server's; and where that difference goes, from one small call made three
+ *   ways (reading the contexts: on the cell, through the bridge's REST route, as the bridge's MCP tool);
  * - against @modelcontextprotocol/server-memory (stdio), both driven by the official MCP client with
  *   the same workload, one call at a time (the reference serialises its calls anyway).
  */
@@ -64,7 +65,31 @@ function paths(stack: TestStack, client: JsonClient) {
       if (!r.result || r.result.isError) throw new Error(`${tool} failed: ${JSON.stringify(r.error ?? r.result?.content)}`);
     },
     rest: (tool: string, args: Record<string, unknown>) => client.post(stack.url("cell", `/memory/${tool}`), args),
+    /** One small read three ways: the cell's route, the bridge's route (a typed call to the cell), the MCP tool. */
+    contexts: {
+      cell: () => client.get(stack.url("cell", "/context")),
+      bridge: () => client.get(stack.url("bridge", "/context")),
+      mcp: async () => {
+        const r = (await client.post(mcpUrl, {
+          jsonrpc: "2.0",
+          id: ++id,
+          method: "tools/call",
+          params: { name: "get_context", arguments: {} },
+        })) as { result?: ToolResult };
+        if (!r.result || r.result.isError) throw new Error(`get_context failed: ${JSON.stringify(r)}`);
+      },
+    },
   };
+}
+
+/** Alternating rounds of the three ways of reading the contexts, one at a time; the latencies of each. */
+async function hops(p: ReturnType<typeof paths>): Promise<Record<"cell" | "bridge" | "mcp", number[]>> {
+  const lat = { cell: [] as number[], bridge: [] as number[], mcp: [] as number[] };
+  for (const way of ["cell", "bridge", "mcp"] as const) await pool(WARMUP / 4, 1, () => p.contexts[way]());
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const way of ["cell", "bridge", "mcp"] as const) lat[way].push(...(await pool(ROUND, 1, () => p.contexts[way]())));
+  }
+  return lat;
 }
 
 interface Series {
@@ -131,6 +156,7 @@ export async function benchMcp(root: string): Promise<Figure[]> {
     const write1 = await compare(p, "add_observations", (i) => writeArgs(i, "one at a time"), 1);
     const write8 = await compare(p, "add_observations", (i) => writeArgs(i, "eight in flight"), CONCURRENCY);
     const search8 = await compare(p, "search_nodes", (i) => ({ query: searchQuery(50_000 + i) }), CONCURRENCY);
+    const hop = await hops(p);
 
     ours = await connectBridge(stack);
     const a = await sequential(ours, 200);
@@ -152,6 +178,22 @@ export async function benchMcp(root: string): Promise<Figure[]> {
     const figures: Figure[] = [
       costFigure("search_nodes at 10,000 entities", search1.lat),
       costFigure("add_observations at 10,000 entities", write1.lat),
+      {
+        figure: "where MCP's cost goes (1): the bridge and its typed call to the cell, GET /context through the bridge",
+        value: median(hop.bridge) - median(hop.cell),
+        unit: "ms",
+        reference: `GET /context on the cell, median ${median(hop.cell).toFixed(3)} ms`,
+        referenceValue: median(hop.cell),
+        ratio: median(hop.bridge) / median(hop.cell),
+      },
+      {
+        figure: "where MCP's cost goes (2): JSON-RPC and the tool's result, the get_context tool over GET /context on the bridge",
+        value: median(hop.mcp) - median(hop.bridge),
+        unit: "ms",
+        reference: `GET /context through the bridge, median ${median(hop.bridge).toFixed(3)} ms`,
+        referenceValue: median(hop.bridge),
+        ratio: median(hop.mcp) / median(hop.bridge),
+      },
       {
         figure: "search_nodes p99, one at a time, MCP (reference = REST p99)",
         value: percentile(search1.lat.mcp, 99),
