@@ -23,7 +23,7 @@ import {
   type RecallResult,
   type RecallSignal,
 } from "../../lib/recall-types";
-import { entityScore, holds, hybridScores, textWords, type Candidate, type Term } from "../../lib/embed/fusion";
+import { entityScore, holds, hybridScores, queryWords, textWords, type Candidate, type Term } from "../../lib/embed/fusion";
 import { all } from "../../lib/sql";
 import type { EmbedBacklog } from "./embeddings";
 import { indexPending, ranked } from "./search";
@@ -34,29 +34,6 @@ export type { RecallAnswer, RecallRequest };
 const QUERY_TIMEOUT_MS = 5000;
 /** Each signal proposes this many entities (at least) to the fusion. */
 const CANDIDATES = 30;
-
-const STOP_WORDS = new Set(
-  (
-    "a about above after again all also am an and any are as at be because been before being below between both but by " +
-    "can could did do does doing done down during each few for from further get gets got had has have having he her here " +
-    "how i if in into is it its itself just let me more most my no nor not now of off on once only or other our out over " +
-    "own same she should so some such than that the their them then there these they this those through to too under " +
-    "until up us use used uses using very via was we were what when where which while who whom why will with would you your"
-  ).split(" "),
-);
-
-/** The query's words: lower case, no stop words, each once; a long word's plain ending is cut and the stem matches by prefix. */
-export function queryWords(query: string): Term[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const terms = new Map<string, Term>();
-  for (const w of words) {
-    if (STOP_WORDS.has(w) || (w.length < 2 && !/\d/.test(w))) continue;
-    const stem = w.length > 5 ? w.replace(/(ings?|ers?|ed|es|s)$/, "") : w;
-    const term = stem.length >= 4 && stem !== w ? { word: stem, prefix: true } : { word: w, prefix: false };
-    terms.set(`${term.word}${term.prefix ? "*" : ""}`, term);
-  }
-  return [...terms.values()];
-}
 
 /** The query's words as FTS5 terms for the word index (`"word"`, or `"stem"*`). */
 export function queryTerms(query: string): string[] {

@@ -33,6 +33,29 @@ export interface Term {
   prefix: boolean;
 }
 
+const STOP_WORDS = new Set(
+  (
+    "a about above after again all also am an and any are as at be because been before being below between both but by " +
+    "can could did do does doing done down during each few for from further get gets got had has have having he her here " +
+    "how i if in into is it its itself just let me more most my no nor not now of off on once only or other our out over " +
+    "own same she should so some such than that the their them then there these they this those through to too under " +
+    "until up us use used uses using very via was we were what when where which while who whom why will with would you your"
+  ).split(" "),
+);
+
+/** The query's words: lower case, no stop words, each once; a long word's plain ending is cut and the stem matches by prefix. */
+export function queryWords(query: string): Term[] {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const terms = new Map<string, Term>();
+  for (const w of words) {
+    if (STOP_WORDS.has(w) || (w.length < 2 && !/\d/.test(w))) continue;
+    const stem = w.length > 5 ? w.replace(/(ings?|ers?|ed|es|s)$/, "") : w;
+    const term = stem.length >= 4 && stem !== w ? { word: stem, prefix: true } : { word: w, prefix: false };
+    terms.set(`${term.word}${term.prefix ? "*" : ""}`, term);
+  }
+  return [...terms.values()];
+}
+
 /** The words of a text for matching: lower case, CamelCase names split too ("InvoiceRenderer" gives invoicerenderer, invoice, renderer). */
 export function textWords(text: string): Set<string> {
   const words = new Set<string>();

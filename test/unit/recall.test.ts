@@ -9,12 +9,20 @@ import { describe, expect, it } from "vitest";
 import { EmbedBacklog, type EmbedFn, type Embedder } from "../../durable-objects/consciousness/embeddings";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { TEXTS_VERSION, vectorsOf } from "../../durable-objects/consciousness/entity-texts";
-import { queryTerms, queryWords, recall } from "../../durable-objects/consciousness/recall";
+import { queryTerms, recall } from "../../durable-objects/consciousness/recall";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
 import { indexPending } from "../../durable-objects/consciousness/search";
 import { VectorIndex } from "../../durable-objects/consciousness/vector-index";
 import { EmbedError, embedderOf, embeddingsUrl } from "../../lib/embed/client";
-import { entityScore, hybridScores, KEYWORD_WEIGHT, SHARE_FLOOR, textWords, type Candidate } from "../../lib/embed/fusion";
+import {
+  entityScore,
+  hybridScores,
+  KEYWORD_WEIGHT,
+  queryWords,
+  SHARE_FLOOR,
+  textWords,
+  type Candidate,
+} from "../../lib/embed/fusion";
 import { dequantize, dot, fuseRanks, normalize, quantize, topK } from "../../lib/embed/vector";
 import { migrate } from "../../lib/sql";
 import { call, freshNamespace, ok } from "./helpers";
