@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { entityText, observationText } from "../durable-objects/consciousness/entity-texts";
-import { entityScore, hybridScores, queryWords, textWords, type Candidate } from "../lib/embed/fusion";
+import { entityScore, holds, hybridScores, queryWords, textWords, type Candidate } from "../lib/embed/fusion";
 import { dot, fuseRanks, normalize } from "../lib/embed/vector";
 import type { NodeModel } from "../harness/embed-server";
 import { bundleEmbedder, freePort, startEmbedder } from "../launcher/embedder";
@@ -167,6 +167,18 @@ export function variants(
     return byScore(new Map(names.map((n) => [n, Math.max(own.get(n)!, best.get(n) ?? -1)])));
   });
   measure("semantic: both, an entity by their mean (chosen)", (q) => byScore(mean(q)));
+  measure("hybrid, before: best-of semantic + 0.1 x share of words (keyword hits)", (q, text, kw) => {
+    const { own, best } = parts(q);
+    const terms = queryWords(text);
+    return byScore(
+      new Map(
+        names.map((n) => {
+          const held = kw.includes(n) && terms.length ? terms.filter((t) => holds(words.get(n)!, t)).length / terms.length : 0;
+          return [n, Math.max(own.get(n)!, best.get(n) ?? -1) + 0.1 * held];
+        }),
+      ),
+    );
+  });
   measure("hybrid: reciprocal rank fusion (k = 60) of keyword and semantic", (q, _t, kw) =>
     byScore(fuseRanks([byScore(mean(q)).slice(0, 30), kw])),
   );
@@ -245,9 +257,9 @@ export const keywordLists = (answers: Record<SetName, Record<Mode, string[][]>>)
  * and Node's for the same texts: about 1 when the stack's model is the one measured here.
  */
 export async function embedderAgreement(root: string, scratch: string, texts: string[], model: NodeModel): Promise<number> {
+  const output: string[] = [];
   const runtime = startEmbedder(await bundleEmbedder(root, scratch), "127.0.0.1", await freePort("127.0.0.1"), (out, err) => {
-    out.resume();
-    err.resume();
+    for (const s of [out, err]) s.on("data", (d: Buffer) => output.push(d.toString()));
   });
   try {
     await runtime.ready;
@@ -265,6 +277,8 @@ export async function embedderAgreement(root: string, scratch: string, texts: st
       body.data.forEach((d, j) => (least = Math.min(least, dot(normalize(d.embedding), normalize(mine[j]!)))));
     }
     return least;
+  } catch (e) {
+    throw new Error(`the built-in embedder failed: ${(e as Error).message}; its output: ${output.join("").slice(-2000)}`);
   } finally {
     await runtime.dispose();
   }
