@@ -8,7 +8,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EmbedBacklog, type EmbedFn, type Embedder } from "../../durable-objects/consciousness/embeddings";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
-import { TEXTS_VERSION, vectorsOf } from "../../durable-objects/consciousness/entity-texts";
+import { entityText, observationText, TEXTS_VERSION, vectorsOf } from "../../durable-objects/consciousness/entity-texts";
 import { queryTerms, recall } from "../../durable-objects/consciousness/recall";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
 import { indexPending } from "../../durable-objects/consciousness/search";
@@ -409,6 +409,24 @@ describe("recall", () => {
       expect(answer.results[0]).toMatchObject({ name: "ReleaseRunner", entityType: "host", observation_count: 2 });
       expect(answer.results[0]!.signals).toEqual(["keyword", "semantic"]);
       expect(answer.results[0]!.observations[0]).toBe("builds the dmg installers");
+    });
+  });
+
+  it("scores an entity by the mean of its own vector's cosine and its best observation's", async () => {
+    await withState(async (sql, graph, stamp, tx) => {
+      const backlog = new EmbedBacklog(sql, tx, bagOfWords);
+      graph.createEntities({ namespace: "p", entities: MEMORIES }, stamp);
+      indexPending(sql);
+      await drain(backlog, spec());
+      const query = "builds the dmg installers";
+      const q = hashWords(query);
+      const [m] = MEMORIES;
+      const own = dot(q, hashWords(entityText(m!.name, m!.entityType, m!.observations)));
+      const best = Math.max(...m!.observations.map((o) => dot(q, hashWords(observationText(m!.name, o)))));
+      expect(best - own).toBeGreaterThan(0.1);
+      const answer = await recall(sql, backlog, spec(), { query, namespace: "p", limit: 1, mode: "semantic" });
+      expect(answer.results[0]!.name).toBe("ReleaseRunner");
+      expect(answer.results[0]!.score).toBeCloseTo((own + best) / 2, 2);
     });
   });
 
