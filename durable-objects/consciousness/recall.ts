@@ -80,13 +80,14 @@ export async function recall(
           req.query,
           index?.dim,
         );
-        const scores = entityScores(index?.nearest(q!, req.namespace, want * 8) ?? [], want * 8, observationScore);
-        const names = liveNames(sql, req.namespace, [...scores.keys()]);
+        const nearest = index?.nearest(q!, req.namespace, want * 8) ?? [];
+        const live = liveEntities(sql, req.namespace, [...new Set(nearest.map((n) => n.entity))]);
+        const scores = entityScores(nearest, want * 8, observationScore, (e) => live.get(e)?.observed ?? false);
         for (const [rowid, score] of [...scores].sort((a, b) => b[1] - a[1])) {
-          const name = names.get(rowid);
-          if (name === undefined) continue;
-          semantic.push(name);
-          semanticScore.set(name, score);
+          const entity = live.get(rowid);
+          if (entity === undefined) continue;
+          semantic.push(entity.name);
+          semanticScore.set(entity.name, score);
           if (semantic.length === want) break;
         }
       } catch (e) {
@@ -121,13 +122,15 @@ export async function recall(
 
 /**
  * Entities' semantic scores (by rowid) from the nearest vectors (even ids: entities, odd: observations).
- * When the index returned fewer than `asked` (it had no more), a part not among them does not exist;
- * otherwise it is below every returned score, and counts as the lowest of them.
+ * When the index returned fewer than `asked` (it had no more), a part not among them has no vector;
+ * otherwise it is below every returned score and counts as the lowest of them, unless it is the best
+ * observation of an entity that has none (`observed` says which have).
  */
 function entityScores(
   nearest: { id: number; entity: number; score: number }[],
   asked: number,
   observationScore: Map<number, number>,
+  observed: (entity: number) => boolean,
 ): Map<number, number> {
   const own = new Map<number, number>();
   const best = new Map<number, number>();
@@ -141,7 +144,8 @@ function entityScores(
   const floor = nearest.length < asked ? undefined : Math.min(...nearest.map((n) => n.score));
   const scores = new Map<number, number>();
   for (const entity of new Set([...own.keys(), ...best.keys()])) {
-    scores.set(entity, entityScore(own.get(entity) ?? floor, best.get(entity) ?? floor)!);
+    const bestObservation = best.get(entity) ?? (observed(entity) ? floor : undefined);
+    scores.set(entity, entityScore(own.get(entity) ?? floor, bestObservation)!);
   }
   return scores;
 }
@@ -189,17 +193,20 @@ function entityTexts(sql: SqlStorage, ns: string, names: string[]): Map<string, 
   );
 }
 
-/** The names of the live entities among `rowids` in namespace `ns`. */
-function liveNames(sql: SqlStorage, ns: string, rowids: number[]): Map<number, string> {
+/** The live entities among `rowids` in namespace `ns`: their names, and whether they have observations. */
+function liveEntities(sql: SqlStorage, ns: string, rowids: number[]): Map<number, { name: string; observed: boolean }> {
   if (rowids.length === 0) return new Map();
   return new Map(
-    sql
-      .exec(
-        "SELECT rowid, name FROM entities WHERE rowid IN (SELECT value FROM json_each(?1)) AND ns = ?2 AND deleted = 0",
-        JSON.stringify(rowids),
-        ns,
-      )
-      .raw<[number, string]>(),
+    [
+      ...sql
+        .exec(
+          `SELECT e.rowid, e.name, EXISTS (SELECT 1 FROM observations o WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0)
+           FROM entities e WHERE e.rowid IN (SELECT value FROM json_each(?1)) AND e.ns = ?2 AND e.deleted = 0`,
+          JSON.stringify(rowids),
+          ns,
+        )
+        .raw<[number, string, number]>(),
+    ].map(([rowid, name, observed]) => [rowid, { name, observed: observed === 1 }] as const),
   );
 }
 

@@ -430,6 +430,29 @@ describe("recall", () => {
     });
   });
 
+  it("in a namespace larger than the nearest vectors it reads, an entity with no observations scores by its own vector", async () => {
+    await withState(async (sql, graph, stamp, tx) => {
+      const backlog = new EmbedBacklog(sql, tx, bagOfWords);
+      const fillers = Array.from({ length: 150 }, (_, i) => ({
+        name: `Filler${i}`,
+        entityType: "note",
+        observations: [`filler text number ${i}`],
+      }));
+      graph.createEntities(
+        { namespace: "p", entities: [...fillers, { name: "Lonely", entityType: "host", observations: [] }] },
+        stamp,
+      );
+      indexPending(sql);
+      for (let i = 0; i < 20 && backlog.pending() > 0; i++) await backlog.runBatch(spec(), 32);
+      expect(backlog.pending()).toBe(0);
+      const query = "lonely host";
+      const own = dot(hashWords(query), hashWords(entityText("Lonely", "host", [])));
+      const answer = await recall(sql, backlog, spec(), { query, namespace: "p", limit: 2, mode: "semantic" });
+      expect(answer.results[0]!.name).toBe("Lonely");
+      expect(answer.results[0]!.score).toBeCloseTo(own, 2);
+    });
+  });
+
   it("falls back to the word index, with the reason, when the query cannot be embedded", async () => {
     await withState(async (sql, graph, stamp, tx) => {
       const backlog = new EmbedBacklog(sql, tx, () =>
