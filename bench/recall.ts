@@ -1,12 +1,12 @@
 /**
  * Recall by meaning (`npm run bench -- recall`).
  *
- * Quality, on bench/data/recall-set.json (memories of an invoicing SaaS and one
- * question per memory that shares no content word with it): recall@1,
- * recall@5 and MRR of the stack's three modes (keyword, semantic, hybrid),
- * and, computed here in Node with the same model, how memories are best
- * turned into vectors: one vector an entity (name, type, observations), one an
- * observation, or both.
+ * Quality (recall-quality.ts), on bench/data/recall-set.json: recall@1,
+ * recall@5 and MRR of the stack's three modes (keyword, semantic, hybrid) on
+ * paraphrase questions (no word shared with their target) and natural ones,
+ * and, computed here in Node with the same model and fusion code, the
+ * constructions compared to choose how memories become vectors and how the
+ * signals fuse.
  *
  * Speed and memory: nearest-neighbour search over 100,000 vectors (the cell's
  * VectorIndex, run here in Node's V8: workerd's is the same engine), a recall
@@ -14,78 +14,33 @@
  * included), the backfill rate, a write's median while a backfill runs against
  * the same stack idle, and the stack's resident memory with the model loaded.
  */
-import { readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { entityText, observationText } from "../durable-objects/consciousness/entity-texts";
 import { VectorIndex } from "../durable-objects/consciousness/vector-index";
-import { fuseRanks, normalize, quantize } from "../lib/embed/vector";
+import { normalize, quantize } from "../lib/embed/vector";
 import { nodeModel } from "../harness/embed-server";
 import { TestStack, until } from "../harness/stack";
 import { jsonClient } from "./client";
 import { report, type Figure } from "./stats";
 import { median, treeRss } from "../harness/measure";
 import { entities, pool } from "./workload";
-
-interface RecallSet {
-  namespace: string;
-  memories: { name: string; entityType: string; observations: string[] }[];
-  questions: { question: string; target: string }[];
-}
-
-const STOP = new Set(
-  "a an and are as at be by can do does for from get gets how in into is it its of on or out so some that the their them then there these they this to up we what when where which who why will with our us after before about over under all any each every other than too very one two own not no".split(
-    " ",
-  ),
-);
-/** Content words, with plain endings folded ("computes" and "computed" are one word). */
-const words = (text: string) =>
-  (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((w) => !STOP.has(w))
-    .map((w) => (w.length > 4 ? w.replace(/(ing|ed|es|s)$/, "") : w));
-
-/** The questions' content words found in their target memory: must be none (the set's promise). */
-export function sharedWords(set: RecallSet): { question: string; words: string[] }[] {
-  const out: { question: string; words: string[] }[] = [];
-  for (const q of set.questions) {
-    const m = set.memories.find((x) => x.name === q.target)!;
-    const target = new Set(
-      words(`${m.name} ${m.name.replace(/([a-z])([A-Z])/g, "$1 $2")} ${m.entityType} ${m.observations.join(" ")}`),
-    );
-    const shared = words(q.question).filter((w) => target.has(w));
-    if (shared.length) out.push({ question: q.question, words: shared });
-  }
-  return out;
-}
-
-interface Quality {
-  at1: number;
-  at5: number;
-  mrr: number;
-}
-
-function quality(ranks: (number | undefined)[]): Quality {
-  const n = ranks.length;
-  return {
-    at1: ranks.filter((r) => r === 1).length / n,
-    at5: ranks.filter((r) => r !== undefined && r <= 5).length / n,
-    mrr: ranks.reduce<number>((s, r) => s + (r ? 1 / r : 0), 0) / n,
-  };
-}
-
-const rankOf = (list: string[], target: string) => {
-  const i = list.indexOf(target);
-  return i < 0 ? undefined : i + 1;
-};
-
-function cosineRanking(query: Float32Array, vectors: { name: string; v: Float32Array }[]): string[] {
-  const best = new Map<string, number>();
-  for (const { name, v } of vectors) {
-    let s = 0;
-    for (let i = 0; i < v.length; i++) s += v[i]! * query[i]!;
-    if (!best.has(name) || best.get(name)! < s) best.set(name, s);
-  }
-  return [...best].sort((a, b) => b[1] - a[1]).map(([n]) => n);
-}
+import {
+  embedderAgreement,
+  keywordLists,
+  loadSet,
+  MODES,
+  printQuality,
+  quality,
+  qualityFigures,
+  rankOf,
+  setVectors,
+  sharedWords,
+  stackAnswers,
+  variants,
+  type Mode,
+  type Quality,
+  type SetName,
+} from "./recall-quality";
 
 async function recallNames(
   post: (p: string, b: unknown) => Promise<unknown>,
@@ -103,27 +58,27 @@ async function recallNames(
 }
 
 export async function benchRecall(root: string): Promise<Figure[]> {
-  const set = JSON.parse(readFileSync(path.join(root, "bench", "data", "recall-set.json"), "utf8")) as RecallSet;
+  const set = loadSet(root);
   const overlaps = sharedWords(set);
   if (overlaps.length) throw new Error(`questions share words with their targets: ${JSON.stringify(overlaps)}`);
   const figures: Figure[] = [];
 
-  // ---- offline: how memories become vectors (Node, same model) ----
+  // ---- offline: the same model in Node (and the check that it is the stack's) ----
   const model = await nodeModel();
-  const embedAll = async (texts: string[]) => {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += 32) out.push(...(await model.embed(texts.slice(i, i + 32))).map((v) => normalize(v)));
-    return out;
-  };
-  const entityVectors = (await embedAll(set.memories.map((m) => entityText(m.name, m.entityType, m.observations)))).map(
-    (v, i) => ({
-      name: set.memories[i]!.name,
-      v,
-    }),
-  );
-  const obsList = set.memories.flatMap((m) => m.observations.map((o) => ({ name: m.name, text: observationText(m.name, o) })));
-  const obsVectors = (await embedAll(obsList.map((o) => o.text))).map((v, i) => ({ name: obsList[i]!.name, v }));
-  const questionVectors = await embedAll(set.questions.map((q) => q.question));
+  const vectors = await setVectors(set, model);
+  const entityVectors = vectors.entities.map((v, i) => ({ name: set.memories[i]!.name, v }));
+  const obsVectors = vectors.observations.map((v, i) => ({ name: vectors.owners[i]!, v }));
+  const questionVectors = vectors.questions.paraphrase;
+  figures.push({
+    figure: "least cosine between the built-in embedder's vectors (workerd) and Node's, the set's questions",
+    value: await embedderAgreement(
+      root,
+      path.join(os.tmpdir(), "recall-embedder"),
+      [...set.questions, ...set.natural].map((q) => q.question),
+      model,
+    ),
+    unit: "",
+  });
 
   const stack = await TestStack.start({
     ip: "127.0.21.9",
@@ -146,65 +101,16 @@ export async function benchRecall(root: string): Promise<Figure[]> {
       500,
     );
 
-    const modes = ["keyword", "semantic", "hybrid"] as const;
-    const lists: Record<(typeof modes)[number], string[][]> = { keyword: [], semantic: [], hybrid: [] };
-    for (const q of set.questions) {
-      for (const mode of modes) lists[mode].push(await recallNames(post, "/memory/recall", set.namespace, q.question, mode));
-    }
-    const targets = set.questions.map((q) => q.target);
+    const answers = await stackAnswers(set, (query, mode) => recallNames(post, "/memory/recall", set.namespace, query, mode));
+    const targets = { paraphrase: set.questions, natural: set.natural };
     const stackQuality = Object.fromEntries(
-      modes.map((m) => [m, quality(lists[m].map((l, i) => rankOf(l, targets[i]!)))]),
-    ) as Record<(typeof modes)[number], Quality>;
-
-    // Offline variants, fused with the stack's keyword lists.
-    const variants: Record<string, string[][]> = {
-      "semantic, entity vectors": questionVectors.map((q) => cosineRanking(q, entityVectors)),
-      "semantic, observation vectors": questionVectors.map((q) => cosineRanking(q, obsVectors)),
-      "semantic, both (best of)": questionVectors.map((q) => cosineRanking(q, [...entityVectors, ...obsVectors])),
-    };
-    const fused = (...ls: string[][]) => [...fuseRanks(ls)].sort((a, b) => b[1] - a[1]).map(([n]) => n);
-    variants["hybrid, keyword + entity vectors"] = lists.keyword.map((k, i) =>
-      fused(k, variants["semantic, entity vectors"]![i]!),
-    );
-    variants["hybrid, keyword + both (best of)"] = lists.keyword.map((k, i) =>
-      fused(k, variants["semantic, both (best of)"]![i]!),
-    );
-    variants["hybrid, keyword + entity + observation lists"] = lists.keyword.map((k, i) =>
-      fused(k, variants["semantic, entity vectors"]![i]!, variants["semantic, observation vectors"]![i]!),
-    );
-    console.log(`\nrecall quality on ${set.questions.length} questions, ${set.memories.length} memories`);
-    console.log("  variant                                          recall@1  recall@5  MRR");
-    const row = (name: string, q: Quality) =>
-      console.log(`  ${name.padEnd(48)} ${q.at1.toFixed(2).padStart(8)}  ${q.at5.toFixed(2).padStart(8)}  ${q.mrr.toFixed(2)}`);
-    for (const m of modes) row(`stack: ${m}`, stackQuality[m]);
-    for (const [name, l] of Object.entries(variants)) row(`offline: ${name}`, quality(l.map((x, i) => rankOf(x, targets[i]!))));
-
-    for (const m of modes) {
-      figures.push({
-        figure: `recall@1, ${m}`,
-        value: stackQuality[m].at1,
-        unit: "",
-        ...(m === "hybrid" ? { target: ">= 0.5", met: stackQuality[m].at1 >= 0.5 } : {}),
-      });
-      figures.push({
-        figure: `recall@5, ${m}`,
-        value: stackQuality[m].at5,
-        unit: "",
-        ...(m === "hybrid" ? { target: ">= 0.85", met: stackQuality[m].at5 >= 0.85 } : {}),
-      });
-      figures.push({ figure: `MRR, ${m}`, value: stackQuality[m].mrr, unit: "" });
-    }
-    const bestSingle = Math.max(stackQuality.keyword.mrr, stackQuality.semantic.mrr);
-    figures.push({
-      figure: "hybrid MRR against the best single signal",
-      value: stackQuality.hybrid.mrr,
-      unit: "",
-      reference: "best of keyword and semantic",
-      referenceValue: bestSingle,
-      ratio: stackQuality.hybrid.mrr / bestSingle,
-      target: "hybrid beats its best single signal",
-      met: stackQuality.hybrid.mrr > bestSingle,
-    });
+      (["paraphrase", "natural"] as const).map((s) => [
+        s,
+        Object.fromEntries(MODES.map((m) => [m, quality(answers[s][m].map((l, i) => rankOf(l, targets[s][i]!.target)))])),
+      ]),
+    ) as Record<SetName, Record<Mode, Quality>>;
+    printQuality(set, stackQuality, variants(set, vectors, keywordLists(answers)));
+    figures.push(...qualityFigures(stackQuality));
     figures.push({
       figure: "stack resident memory, model loaded (launcher, stack and embedder)",
       value: treeRss(stack.child.pid!) / 2 ** 20,

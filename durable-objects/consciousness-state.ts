@@ -29,6 +29,7 @@ import { MIGRATIONS } from "./consciousness/schema";
 import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./consciousness/level-history";
 import { embedderOf, type EmbedderSpec } from "../lib/embed/client";
 import { EmbedBacklog, type EmbedStatus } from "./consciousness/embeddings";
+import { vectorsOf } from "./consciousness/entity-texts";
 import { recall, type RecallAnswer, type RecallRequest } from "./consciousness/recall";
 
 export interface StateEnv {
@@ -113,7 +114,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     this.levels = new LevelHistory(this.sql);
     this.compaction = new IndexCompaction(this.sql, (fn) => ctx.storage.transactionSync(fn));
     this.embeds = new EmbedBacklog(this.sql, (fn) => ctx.storage.transactionSync(fn));
-    this.embedder = embedderOf(vars(env));
+    this.embedder = vectorsOf(embedderOf(vars(env)));
     this.sync = new SyncLoop({
       cellId: this.cellId,
       state: this.syncState,

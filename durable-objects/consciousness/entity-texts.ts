@@ -1,7 +1,25 @@
-/** The texts the embedder turns into vectors (embeddings.ts; the recall benchmark uses the same). */
+/**
+ * The texts the embedder turns into vectors (embeddings.ts; the recall benchmark uses the same).
+ * How they are made was measured on the labelled set (bench/recall.ts, docs/recall.md): the name as
+ * written (CamelCase split or left out did no better), the type, the observations.
+ */
+import type { EmbedderSpec } from "../../lib/embed/client";
 
 /** At most this many characters of a text are embedded. */
-const TEXT_CHARS = 1200;
+const TEXTS_CHARS = 1200;
+
+/**
+ * The version of what is embedded. Vectors are stored under their embedder's id with this version
+ * (vectorsOf), so changing the texts below is a change of model: the backlog re-embeds every row
+ * in the background and recall never compares a query with vectors of other texts. Raise it with
+ * any change to entityText or observationText.
+ */
+export const TEXTS_VERSION = 1;
+
+/** The embedder with the id its vectors are stored under: its model's id and the texts' version. */
+export function vectorsOf(spec: EmbedderSpec, version = TEXTS_VERSION): EmbedderSpec {
+  return spec.kind === "off" ? spec : { ...spec, id: `${spec.id}#texts${version}` };
+}
 
 /** What an entity's vector stands for: its name, its type and its first observations. */
 export function entityText(name: string, type: string, observations: string[]): string {
@@ -14,5 +32,5 @@ export function observationText(entity: string, content: string): string {
 }
 
 function clip(text: string): string {
-  return text.length > TEXT_CHARS ? text.slice(0, TEXT_CHARS) : text;
+  return text.length > TEXTS_CHARS ? text.slice(0, TEXTS_CHARS) : text;
 }

@@ -5,15 +5,12 @@
  *     words (stop words dropped, simple endings folded into prefixes), not the
  *     whole query as one substring as search_nodes does;
  *   - semantic: the nearest vectors of the current model (vector-index.ts) to
- *     the query's embedding; an entity counts its own vector and its
- *     observations' vectors, by the best of them.
- * Hybrid fuses them by score: an entity's cosine plus KEYWORD_WEIGHT times the
- * share of the query's words it holds. Reciprocal rank fusion was measured
- * first (bench/recall.ts): it let entities that share one common word with a
- * question outrank the semantic answer (MRR 0.20 against semantic's 0.33 on
- * the labelled set); weighing words by how much of the query they cover keeps
- * a stray word from moving a clear semantic match, while a memory that holds
- * most of the query's words still rises.
+ *     the query's embedding; an entity scores the mean of its own vector's
+ *     cosine and its best observation's (lib/embed/fusion.ts).
+ * Hybrid adds to the semantic score of each entity either signal proposed a
+ * weight times the idf-weighed share of the query's words it holds (name split
+ * at CamelCase, type, observations); lib/embed/fusion.ts says why, and
+ * bench/recall.ts measures it against the alternatives.
  * Each result shows its best observations only, and the answer has a size cap
  * it reports when it cuts. When the embedder cannot embed the query the
  * answer comes from the word index alone, with fallback: true and the reason.
@@ -26,6 +23,7 @@ import {
   type RecallResult,
   type RecallSignal,
 } from "../../lib/recall-types";
+import { entityScore, holds, hybridScores, queryWords, textWords, type Candidate, type Term } from "../../lib/embed/fusion";
 import { all } from "../../lib/sql";
 import type { EmbedBacklog } from "./embeddings";
 import { indexPending, ranked } from "./search";
@@ -36,36 +34,15 @@ export type { RecallAnswer, RecallRequest };
 const QUERY_TIMEOUT_MS = 5000;
 /** Each signal proposes this many entities (at least) to the fusion. */
 const CANDIDATES = 30;
-/** What holding every word of the query adds to an entity's cosine in hybrid mode. */
-const KEYWORD_WEIGHT = 0.1;
 
-const STOP_WORDS = new Set(
-  (
-    "a about above after again all also am an and any are as at be because been before being below between both but by " +
-    "can could did do does doing done down during each few for from further get gets got had has have having he her here " +
-    "how i if in into is it its itself just let me more most my no nor not now of off on once only or other our out over " +
-    "own same she should so some such than that the their them then there these they this those through to too under " +
-    "until up us use used uses using very via was we were what when where which while who whom why will with would you your"
-  ).split(" "),
-);
-
-/** The query's words for the word index: lower case, no stop words, each once; long words match by prefix. */
+/** The query's words as FTS5 terms for the word index (`"word"`, or `"stem"*`). */
 export function queryTerms(query: string): string[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const terms = new Set<string>();
-  for (const w of words) {
-    if (STOP_WORDS.has(w) || (w.length < 2 && !/\d/.test(w))) continue;
-    const stem = w.length > 5 ? w.replace(/(ings?|ers?|ed|es|s)$/, "") : w;
-    terms.add(stem.length >= 4 && stem !== w ? `"${stem}"*` : `"${w}"`);
-  }
-  return [...terms];
+  return queryWords(query).map((t) => `"${t.word}"${t.prefix ? "*" : ""}`);
 }
 
-function wordHits(text: string, terms: string[]): number {
-  const lower = text.toLowerCase();
-  let n = 0;
-  for (const t of terms) if (lower.includes(t.replace(/["*]/g, ""))) n++;
-  return n;
+function wordHits(text: string, terms: Term[]): number {
+  const words = textWords(text);
+  return terms.filter((t) => holds(words, t)).length;
 }
 
 export async function recall(
@@ -77,7 +54,8 @@ export async function recall(
   const started = Date.now();
   indexPending(sql);
   const want = Math.max(CANDIDATES, req.limit * 3);
-  const terms = queryTerms(req.query);
+  const words = queryWords(req.query);
+  const terms = words.map((t) => `"${t.word}"${t.prefix ? "*" : ""}`);
   let fallback: string | undefined;
 
   const keyword: string[] = [];
@@ -102,17 +80,14 @@ export async function recall(
           req.query,
           index?.dim,
         );
-        const best = new Map<number, number>();
-        for (const n of index?.nearest(q!, req.namespace, want * 8) ?? []) {
-          if (n.id % 2 === 1) observationScore.set((n.id - 1) / 2, n.score);
-          if (!best.has(n.entity) || best.get(n.entity)! < n.score) best.set(n.entity, n.score);
-        }
-        const names = liveNames(sql, req.namespace, [...best.keys()]);
-        for (const [rowid, score] of [...best].sort((a, b) => b[1] - a[1])) {
-          const name = names.get(rowid);
-          if (name === undefined) continue;
-          semantic.push(name);
-          semanticScore.set(name, score);
+        const nearest = index?.nearest(q!, req.namespace, want * 8) ?? [];
+        const live = liveEntities(sql, req.namespace, [...new Set(nearest.map((n) => n.entity))]);
+        const scores = entityScores(nearest, want * 8, observationScore, (e) => live.get(e)?.observed ?? false);
+        for (const [rowid, score] of [...scores].sort((a, b) => b[1] - a[1])) {
+          const entity = live.get(rowid);
+          if (entity === undefined) continue;
+          semantic.push(entity.name);
+          semanticScore.set(entity.name, score);
           if (semantic.length === want) break;
         }
       } catch (e) {
@@ -122,15 +97,16 @@ export async function recall(
   }
 
   let order: [string, number][];
+  const shares = new Map<string, number>();
   if (fallback !== undefined || req.mode === "keyword") order = keyword.map((n) => [n, keywordScore.get(n)!]);
   else if (req.mode === "semantic") order = semantic.map((n) => [n, semanticScore.get(n)!]);
-  else order = fuse(sql, req.namespace, terms, keyword, semanticScore);
+  else order = fuse(sql, req.namespace, words, keyword, semanticScore, shares);
 
   const signalsOf = (name: string): RecallSignal[] => [
-    ...(keywordScore.has(name) ? (["keyword"] as const) : []),
+    ...(keywordScore.has(name) || (shares.get(name) ?? 0) > 0 ? (["keyword"] as const) : []),
     ...(semanticScore.has(name) && fallback === undefined ? (["semantic"] as const) : []),
   ];
-  const { results, truncated } = shape(sql, req, order, signalsOf, terms, observationScore);
+  const { results, truncated } = shape(sql, req, order, signalsOf, words, observationScore);
   return {
     query: req.query,
     namespace: req.namespace,
@@ -145,53 +121,92 @@ export async function recall(
 }
 
 /**
- * Hybrid order: cosine plus KEYWORD_WEIGHT times the share of the query's words the entity holds.
- * An entity only the words found gets the lowest cosine among the semantic candidates.
+ * Entities' semantic scores (by rowid) from the nearest vectors (even ids: entities, odd: observations).
+ * When the index returned fewer than `asked` (it had no more), a part not among them has no vector;
+ * otherwise it is below every returned score and counts as the lowest of them, unless it is the best
+ * observation of an entity that has none (`observed` says which have).
+ */
+function entityScores(
+  nearest: { id: number; entity: number; score: number }[],
+  asked: number,
+  observationScore: Map<number, number>,
+  observed: (entity: number) => boolean,
+): Map<number, number> {
+  const own = new Map<number, number>();
+  const best = new Map<number, number>();
+  for (const n of nearest) {
+    if (n.id % 2 === 0) own.set(n.entity, n.score);
+    else {
+      observationScore.set((n.id - 1) / 2, n.score);
+      if (!best.has(n.entity) || best.get(n.entity)! < n.score) best.set(n.entity, n.score);
+    }
+  }
+  const floor = nearest.length < asked ? undefined : Math.min(...nearest.map((n) => n.score));
+  const scores = new Map<number, number>();
+  for (const entity of new Set([...own.keys(), ...best.keys()])) {
+    const bestObservation = best.get(entity) ?? (observed(entity) ? floor : undefined);
+    scores.set(entity, entityScore(own.get(entity) ?? floor, bestObservation)!);
+  }
+  return scores;
+}
+
+/**
+ * Hybrid order (lib/embed/fusion.ts): each entity either signal proposed, by its semantic score plus
+ * the weighed share of the query's words it holds; an entity only the words found gets the lowest
+ * semantic score among the candidates. `shares` receives the shares that counted.
  */
 function fuse(
   sql: SqlStorage,
   ns: string,
-  terms: string[],
+  words: Term[],
   keyword: string[],
   semantic: Map<string, number>,
+  shares: Map<string, number>,
 ): [string, number][] {
   const floor = semantic.size ? Math.min(...semantic.values()) : 0;
-  const words = terms.map((t) => t.replace(/["*]/g, ""));
-  const scores = new Map<string, number>();
-  for (const name of new Set([...semantic.keys(), ...keyword])) {
-    const cosine = semantic.get(name) ?? floor;
-    const held = keyword.includes(name) && words.length ? wordShare(sql, ns, name, words) : 0;
+  const texts = entityTexts(sql, ns, [...new Set([...semantic.keys(), ...keyword])]);
+  const candidates = new Map<string, Candidate>();
+  for (const [name, text] of texts) candidates.set(name, { semantic: semantic.get(name) ?? floor, words: textWords(text) });
+  const order: [string, number][] = [];
+  for (const [name, { score, share }] of hybridScores(candidates, words)) {
+    if (share > 0) shares.set(name, share);
     // Ties (no vectors yet) keep the word index's order.
     const rank = keyword.indexOf(name);
-    scores.set(name, cosine + KEYWORD_WEIGHT * held - (rank < 0 ? keyword.length : rank) * 1e-6);
+    order.push([name, score - (rank < 0 ? keyword.length : rank) * 1e-6]);
   }
-  return [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return order.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 }
 
-/** The share of `words` (lower case; a stem matches its longer forms) found in the entity's name, type and observations. */
-function wordShare(sql: SqlStorage, ns: string, name: string, words: string[]): number {
-  const row = all<{ text: string }>(
-    sql,
-    `SELECT lower(e.name || ' ' || e.entity_type || ' ' || coalesce((SELECT group_concat(o.content, ' ') FROM observations o
-        WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0), '')) AS text
-       FROM entities e WHERE e.ns = ? AND e.name = ? AND e.deleted = 0`,
-    ns,
-    name,
-  )[0];
-  return row ? words.filter((w) => row.text.includes(w)).length / words.length : 0;
-}
-
-/** The names of the live entities among `rowids` in namespace `ns`. */
-function liveNames(sql: SqlStorage, ns: string, rowids: number[]): Map<number, string> {
-  if (rowids.length === 0) return new Map();
+/** The name, type and observations of the live entities `names` of namespace `ns`, as one text each. */
+function entityTexts(sql: SqlStorage, ns: string, names: string[]): Map<string, string> {
+  if (names.length === 0) return new Map();
   return new Map(
     sql
       .exec(
-        "SELECT rowid, name FROM entities WHERE rowid IN (SELECT value FROM json_each(?1)) AND ns = ?2 AND deleted = 0",
-        JSON.stringify(rowids),
+        `SELECT e.name, e.name || ' ' || e.entity_type || ' ' || coalesce((SELECT group_concat(o.content, ' ')
+             FROM observations o WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0), '')
+           FROM entities e WHERE e.ns = ?1 AND e.name IN (SELECT value FROM json_each(?2)) AND e.deleted = 0`,
         ns,
+        JSON.stringify(names),
       )
-      .raw<[number, string]>(),
+      .raw<[string, string]>(),
+  );
+}
+
+/** The live entities among `rowids` in namespace `ns`: their names, and whether they have observations. */
+function liveEntities(sql: SqlStorage, ns: string, rowids: number[]): Map<number, { name: string; observed: boolean }> {
+  if (rowids.length === 0) return new Map();
+  return new Map(
+    [
+      ...sql
+        .exec(
+          `SELECT e.rowid, e.name, EXISTS (SELECT 1 FROM observations o WHERE o.ns = e.ns AND o.entity = e.name AND o.removed = 0)
+           FROM entities e WHERE e.rowid IN (SELECT value FROM json_each(?1)) AND e.ns = ?2 AND e.deleted = 0`,
+          JSON.stringify(rowids),
+          ns,
+        )
+        .raw<[number, string, number]>(),
+    ].map(([rowid, name, observed]) => [rowid, { name, observed: observed === 1 }] as const),
   );
 }
 
@@ -201,7 +216,7 @@ function shape(
   req: RecallRequest,
   order: [string, number][],
   signalsOf: (name: string) => RecallSignal[],
-  terms: string[],
+  terms: Term[],
   observationScore: Map<number, number>,
 ): { results: RecallResult[]; truncated?: NonNullable<RecallAnswer["truncated"]> } {
   const results: RecallResult[] = [];

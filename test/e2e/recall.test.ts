@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedServer, type EmbedServer } from "../../harness/embed-server";
 import { TestStack, until } from "../../harness/stack";
+import { TEXTS_VERSION } from "../../durable-objects/consciousness/entity-texts";
 
 const ENV = { AIOS_CLUSTER_SECRET: "recall-secret", AIOS_API_TOKEN: "recall-token", AIOS_EMBED: "builtin" };
 const KEY = "sk-recall-test-key-0123456789";
@@ -135,7 +136,7 @@ describe("recall with a remote OpenAI-compatible embedder", () => {
     }));
     await s.memory("create_entities", { namespace: "proj", entities: [...MEMORIES, ...many] });
     const st = await embedded(s, 86);
-    expect(st.model).toBe("remote:use-lite");
+    expect(st.model).toBe(`remote:use-lite#texts${TEXTS_VERSION}`);
     expect(server.requests.every((r) => r.authorization === `Bearer ${KEY}`)).toBe(true);
     expect(Math.max(...server.requests.map((r) => r.texts))).toBeGreaterThan(1);
     const answer = await recall(s, {

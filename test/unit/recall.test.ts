@@ -8,11 +8,21 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EmbedBacklog, type EmbedFn, type Embedder } from "../../durable-objects/consciousness/embeddings";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
+import { entityText, observationText, TEXTS_VERSION, vectorsOf } from "../../durable-objects/consciousness/entity-texts";
 import { queryTerms, recall } from "../../durable-objects/consciousness/recall";
 import { MIGRATIONS } from "../../durable-objects/consciousness/schema";
 import { indexPending } from "../../durable-objects/consciousness/search";
 import { VectorIndex } from "../../durable-objects/consciousness/vector-index";
 import { EmbedError, embedderOf, embeddingsUrl } from "../../lib/embed/client";
+import {
+  entityScore,
+  hybridScores,
+  KEYWORD_WEIGHT,
+  queryWords,
+  SHARE_FLOOR,
+  textWords,
+  type Candidate,
+} from "../../lib/embed/fusion";
 import { dequantize, dot, fuseRanks, normalize, quantize, topK } from "../../lib/embed/vector";
 import { migrate } from "../../lib/sql";
 import { call, freshNamespace, ok } from "./helpers";
@@ -92,6 +102,64 @@ describe("vector maths", () => {
       .sort((x, y) => y[1] - x[1])
       .map(([k]) => k);
     expect(fused).toEqual(["a", "c", "b", "d"]);
+  });
+});
+
+describe("score fusion", () => {
+  const candidates = (entries: [string, number, string][]) =>
+    new Map<string, Candidate>(entries.map(([k, semantic, text]) => [k, { semantic, words: textWords(text) }]));
+
+  it("an entity's semantic score is the mean of its own vector's and its best observation's", () => {
+    expect(entityScore(0.6, 0.4)).toBeCloseTo(0.5, 9);
+    expect(entityScore(0.6, undefined)).toBe(0.6);
+    expect(entityScore(undefined, 0.4)).toBe(0.4);
+    expect(entityScore(undefined, undefined)).toBeUndefined();
+  });
+
+  it("matches words in names split at CamelCase, acronyms and numbers too", () => {
+    expect([...textWords("InvoiceRenderer (service)")]).toEqual(["invoicerenderer", "invoice", "renderer", "service"]);
+    expect([...textWords("PDFArchive v2Api")]).toEqual(["pdfarchive", "pdf", "archive", "v2api", "v", "2", "api"]);
+  });
+
+  it("words that no candidate holds leave the semantic order as it is", () => {
+    const c = candidates([
+      ["A", 0.5, "signs the macos packages"],
+      ["B", 0.4, "stores customer accounts"],
+    ]);
+    const fused = hybridScores(c, queryWords("which machine builds installers"));
+    expect([...fused].map(([k, v]) => [k, v.score, v.share])).toEqual([
+      ["A", 0.5, 0],
+      ["B", 0.4, 0],
+    ]);
+  });
+
+  it("one word of a long question held by an entity is no evidence; most of its words are", () => {
+    const c = candidates([
+      ["Meaning", 0.4, "the macos signing host"],
+      ["OneWord", 0.38, "nightly backups of the machine"],
+      ["Words", 0.3, "ReleaseRunner builds the dmg installers on a dedicated machine"],
+    ]);
+    const fused = hybridScores(c, queryWords("which machine builds installers for apple computers"));
+    expect(fused.get("Meaning")!.score).toBe(0.4);
+    // "machine" is one word of five (and two candidates hold it): below the floor, it adds nothing.
+    expect(fused.get("OneWord")).toEqual({ score: 0.38, share: 0 });
+    // Three of five: it rises above the semantic match.
+    expect(fused.get("Words")!.share).toBeGreaterThan(SHARE_FLOOR);
+    expect(fused.get("Words")!.score).toBeCloseTo(0.3 + KEYWORD_WEIGHT * fused.get("Words")!.share, 9);
+    expect(fused.get("Words")!.score).toBeGreaterThan(fused.get("Meaning")!.score);
+  });
+
+  it("a word most candidates hold weighs less than a rare one", () => {
+    const c = candidates([
+      ["Rare", 0.1, "invoice pdf renderer"],
+      ["Common1", 0.1, "invoice numbering"],
+      ["Common2", 0.1, "invoice reminders"],
+      ["Common3", 0.1, "quote to invoice"],
+    ]);
+    const fused = hybridScores(c, queryWords("invoice pdf"));
+    expect(fused.get("Rare")!.share).toBe(1);
+    // Holding only "invoice", which all four hold, is below the floor.
+    expect(fused.get("Common1")!.share).toBe(0);
   });
 });
 
@@ -222,6 +290,38 @@ describe("embedding backlog", () => {
     });
   });
 
+  it("a change of what is embedded (the texts' version) re-embeds every row and replaces the old vectors", async () => {
+    await withState(async (sql, graph, stamp, tx) => {
+      graph.createEntities({ namespace: "p", entities: MEMORIES }, stamp);
+      indexPending(sql);
+      const embedded: string[] = [];
+      const recording: EmbedFn = (s, texts) => {
+        embedded.push(...texts);
+        return bagOfWords(s, texts);
+      };
+      const v1 = vectorsOf(spec(), 1) as Embedder;
+      const v2 = vectorsOf(spec(), 2) as Embedder;
+      expect(vectorsOf(spec()).kind === "remote" && vectorsOf(spec())).toMatchObject({
+        id: `remote:bag-of-words#texts${TEXTS_VERSION}`,
+        model: "bag-of-words",
+      });
+      expect(v1.id).not.toBe(v2.id);
+      await drain(new EmbedBacklog(sql, tx, recording), v1);
+      expect(embedded).toHaveLength(8);
+      const before = new Map(sql.exec("SELECT id, vec FROM vectors").raw<[number, ArrayBuffer]>());
+      // The cell starts again with the new texts: every row is queued and embedded again, in place.
+      const restarted = new EmbedBacklog(sql, tx, recording);
+      expect(restarted.vectors(v2.id)).toBeUndefined();
+      await drain(restarted, v2);
+      expect(embedded).toHaveLength(16);
+      expect(sql.exec("SELECT model, count(*) AS n FROM vectors GROUP BY model").toArray()).toEqual([{ model: v2.id, n: 8 }]);
+      expect([...sql.exec("SELECT id FROM vectors").raw<[number]>()].map(([id]) => id).sort()).toEqual([...before.keys()].sort());
+      const answer = await recall(sql, restarted, v2, { query: "dmg installers", namespace: "p", limit: 1, mode: "semantic" });
+      expect(answer).toMatchObject({ model: v2.id, results: [{ name: "ReleaseRunner" }] });
+      expect(vectorsOf({ kind: "off", reason: "off" })).toEqual({ kind: "off", reason: "off" });
+    });
+  });
+
   it("a failing embedder keeps the rows queued and backs off; a success clears the error", async () => {
     await withState(async (sql, graph, stamp, tx) => {
       let fail = true;
@@ -309,6 +409,47 @@ describe("recall", () => {
       expect(answer.results[0]).toMatchObject({ name: "ReleaseRunner", entityType: "host", observation_count: 2 });
       expect(answer.results[0]!.signals).toEqual(["keyword", "semantic"]);
       expect(answer.results[0]!.observations[0]).toBe("builds the dmg installers");
+    });
+  });
+
+  it("scores an entity by the mean of its own vector's cosine and its best observation's", async () => {
+    await withState(async (sql, graph, stamp, tx) => {
+      const backlog = new EmbedBacklog(sql, tx, bagOfWords);
+      graph.createEntities({ namespace: "p", entities: MEMORIES }, stamp);
+      indexPending(sql);
+      await drain(backlog, spec());
+      const query = "builds the dmg installers";
+      const q = hashWords(query);
+      const [m] = MEMORIES;
+      const own = dot(q, hashWords(entityText(m!.name, m!.entityType, m!.observations)));
+      const best = Math.max(...m!.observations.map((o) => dot(q, hashWords(observationText(m!.name, o)))));
+      expect(best - own).toBeGreaterThan(0.1);
+      const answer = await recall(sql, backlog, spec(), { query, namespace: "p", limit: 1, mode: "semantic" });
+      expect(answer.results[0]!.name).toBe("ReleaseRunner");
+      expect(answer.results[0]!.score).toBeCloseTo((own + best) / 2, 2);
+    });
+  });
+
+  it("in a namespace larger than the nearest vectors it reads, an entity with no observations scores by its own vector", async () => {
+    await withState(async (sql, graph, stamp, tx) => {
+      const backlog = new EmbedBacklog(sql, tx, bagOfWords);
+      const fillers = Array.from({ length: 150 }, (_, i) => ({
+        name: `Filler${i}`,
+        entityType: "note",
+        observations: [`filler text number ${i}`],
+      }));
+      graph.createEntities(
+        { namespace: "p", entities: [...fillers, { name: "Lonely", entityType: "host", observations: [] }] },
+        stamp,
+      );
+      indexPending(sql);
+      for (let i = 0; i < 20 && backlog.pending() > 0; i++) await backlog.runBatch(spec(), 32);
+      expect(backlog.pending()).toBe(0);
+      const query = "lonely host";
+      const own = dot(hashWords(query), hashWords(entityText("Lonely", "host", [])));
+      const answer = await recall(sql, backlog, spec(), { query, namespace: "p", limit: 2, mode: "semantic" });
+      expect(answer.results[0]!.name).toBe("Lonely");
+      expect(answer.results[0]!.score).toBeCloseTo(own, 2);
     });
   });
 
