@@ -173,6 +173,8 @@ export async function start(root: string): Promise<number> {
   let stopping = false;
   let attempt = 0;
   let startedAt = 0;
+  /** Whether the runtime ever became ready: from then on, the launcher restarts it when it dies. */
+  let started = false;
 
   const boot = async (restart = false): Promise<void> => {
     startedAt = Date.now();
@@ -193,11 +195,13 @@ export async function start(root: string): Promise<number> {
         pipeRuntime(stderr, "error", write, cfg.cellId);
       },
       onExit: () => {
-        if (!stopping && runtime === instance) void onRuntimeExit();
+        // Before the first start succeeded, a failure ends `npm start` (below) instead.
+        if (!stopping && started && runtime === instance) void onRuntimeExit();
       },
     });
     runtime = instance;
     await instance.ready;
+    started = true;
     recordRuntime(dataDir, instance.pid);
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
@@ -231,7 +235,9 @@ export async function start(root: string): Promise<number> {
       log.info("runtime restarted", { attempt, ms: Date.now() - startedAt });
     } catch (e) {
       log.error("runtime failed to restart", { error: (e as Error).message });
-      if (!stopping) void onRuntimeExit();
+      // A runtime that exited while starting has already scheduled the next attempt (its onExit);
+      // one that hung has not: onRuntimeExit stops it and tries again.
+      if (!stopping && runtime !== undefined) void onRuntimeExit();
     }
   };
 
