@@ -28,6 +28,12 @@ const COMPATIBILITY_DATE = "2026-04-20";
 /** The embedder's scheduling priority (nice value, 0 being the stack's; higher is lower priority). */
 export const EMBED_NICE = 10;
 const WASM = "tfjs-backend-wasm-simd.wasm";
+/**
+ * V8's flags for the embedder: a young generation of 1 MB and V8's small-memory mode keep what each
+ * batch's JSON and arrays leave behind from growing the heap (after a backfill: about 190 MB
+ * resident instead of 255-265), at no measured cost in speed; gc() is called once the model loaded.
+ */
+const V8_FLAGS = ["--expose-gc", "--max-semi-space-size=1", "--optimize-for-size"];
 
 /** The folders of the packages the embedder needs: TF.js's wasm backend, the model's files, and workerd. */
 function packages(root: string): { wasm: string; model: string; workerd: string } {
@@ -50,6 +56,7 @@ const capnpString = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\
 function config(modelDir: string): string {
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
+  v8Flags = [${V8_FLAGS.map(capnpString).join(", ")}],
   services = [
     (name = "embed", worker = .embedWorker),
     (name = "model", disk = (path = ${capnpString(modelDir)}, writable = false)),

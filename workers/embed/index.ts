@@ -31,6 +31,8 @@ function load(files: Fetcher): Promise<EmbeddingsModel> {
     const { loadModel } = await import("./model");
     const m = await loadModel(files);
     loadedMs = Date.now() - started;
+    // What loading read (the weight files, their copies) is garbage now: hand it back at once.
+    (globalThis as { gc?: () => void }).gc?.();
     console.log(JSON.stringify({ level: "info", service: "embed", msg: "embedding model loaded", model: MODEL, ms: loadedMs }));
     return m;
   })().catch((e: unknown) => {

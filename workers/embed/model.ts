@@ -88,12 +88,22 @@ function installWasmLoader(): void {
   );
 }
 
-function concat(buffers: ArrayBuffer[]): ArrayBuffer {
-  const out = new Uint8Array(buffers.reduce((n, b) => n + b.byteLength, 0));
+/**
+ * The weight files read one after the other into one buffer (what the graph model takes): their
+ * sizes come first from the answers' headers, so no file is held twice.
+ */
+async function weights(files: Fetcher, paths: string[]): Promise<ArrayBuffer> {
+  const answers: Response[] = [];
+  for (const p of paths) answers.push(await file(files, p));
+  const sizes = answers.map((r) => Number(r.headers.get("content-length")));
+  if (!sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error("the model's weight files have no size");
+  const out = new Uint8Array(sizes.reduce((n, b) => n + b, 0));
   let at = 0;
-  for (const b of buffers) {
-    out.set(new Uint8Array(b), at);
-    at += b.byteLength;
+  for (const [i, r] of answers.entries()) {
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    if (bytes.byteLength !== sizes[i]) throw new Error(`the model's weight file ${paths[i]} changed while it was read`);
+    out.set(bytes, at);
+    at += bytes.byteLength;
   }
   return out.buffer;
 }
@@ -111,11 +121,10 @@ export async function loadModel(files: Fetcher): Promise<EmbeddingsModel> {
   await tf.ready();
   const json = (await (await file(files, "model.json")).json()) as ModelJson;
   const paths = json.weightsManifest.flatMap((g) => g.paths);
-  const shards = await Promise.all(paths.map(async (p) => (await file(files, p)).arrayBuffer()));
   const artifacts = {
     modelTopology: json.modelTopology,
     weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-    weightData: concat(shards),
+    weightData: await weights(files, paths),
     format: json.format,
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy,
@@ -123,7 +132,6 @@ export async function loadModel(files: Fetcher): Promise<EmbeddingsModel> {
     userDefinedMetadata: json.userDefinedMetadata,
     modelInitializer: json.modelInitializer,
   };
-  shards.length = 0;
   const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   // The weights are in the wasm heap now: the 26 MB read are garbage once the model forgets them.
   const held = model as { artifacts?: unknown; handler?: unknown };
