@@ -30,6 +30,9 @@ import { LevelHistory, sampleOf, type LevelPoint, type LevelSample } from "./con
 import { embedderOf, type EmbedderSpec } from "../lib/embed/client";
 import { EmbedBacklog, type EmbedStatus } from "./consciousness/embeddings";
 import { recall, type RecallAnswer, type RecallRequest } from "./consciousness/recall";
+import { queueMessages } from "./consciousness/embed-queue";
+import { recallMessages } from "./consciousness/message-recall";
+import type { MessageRecallRequest, MessageRecallRows } from "../lib/message-recall-types";
 
 export interface StateEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
@@ -296,6 +299,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     return recall(this.sql, this.embeds, this.embedder, req);
   }
 
+  /** The messages nearest in meaning to a query (message-recall.ts). */
+  async recallMessages(req: MessageRecallRequest): Promise<MessageRecallRows> {
+    return recallMessages(this.sql, this.embeds, this.embedder, req);
+  }
+
   private async alivePeers(): Promise<SyncPeer[]> {
     const peers = this.env.DISCOVERY ? await tryRpc(() => this.env.DISCOVERY!.peers()) : undefined;
     return (peers ?? []).filter((p) => p.status === "alive").map((p) => ({ cell_id: p.cell_id, url: p.url }));
@@ -454,6 +462,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
           if (this.clockUnstored) this.storeClock();
           this.recordActivity();
           indexPending(this.sql);
+          queueMessages(this.sql);
         });
         this.scheduleEmbedding();
         // Only once committed: after a failure the next batch stores them (and the next search indexes the queue).

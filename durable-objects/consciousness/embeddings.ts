@@ -13,6 +13,7 @@ import { quantize } from "../../lib/embed/vector";
 import { all, one } from "../../lib/sql";
 import { queueMissing } from "./embed-queue";
 import { entityText, observationText } from "./entity-texts";
+import { MESSAGES_NS, messageText } from "./message-recall";
 import { VectorIndex } from "./vector-index";
 
 export type Embedder = Extract<EmbedderSpec, { kind: "builtin" | "remote" }>;
@@ -144,7 +145,8 @@ export class EmbedBacklog {
     const live: Queued[] = [];
     const gone: number[] = [];
     for (const q of queued) {
-      const row = q.id % 2 === 0 ? this.entityText(q.id / 2) : this.observationText((q.id - 1) / 2);
+      const row =
+        q.id < 0 ? this.messageText(-q.id) : q.id % 2 === 0 ? this.entityText(q.id / 2) : this.observationText((q.id - 1) / 2);
       if (row) live.push({ ...q, ...row });
       else gone.push(q.id);
     }
@@ -174,6 +176,15 @@ export class EmbedBacklog {
       e.name,
     ).map((o) => o.content);
     return { text: entityText(e.name, e.entity_type, obs), ns: e.ns, entity: rowid };
+  }
+
+  private messageText(rowid: number): { text: string; ns: string; entity: number } | undefined {
+    const m = one<{ message_type: string; content: string }>(
+      this.sql,
+      "SELECT message_type, content FROM messages WHERE rowid = ?",
+      rowid,
+    );
+    return m ? { text: messageText(m.message_type, m.content), ns: MESSAGES_NS, entity: -rowid } : undefined;
   }
 
   private observationText(rowid: number): { text: string; ns: string; entity: number } | undefined {
