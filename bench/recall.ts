@@ -23,7 +23,7 @@ import { nodeModel } from "../harness/embed-server";
 import { TestStack, until } from "../harness/stack";
 import { jsonClient } from "./client";
 import { report, type Figure } from "./stats";
-import { median, treeRss } from "../harness/measure";
+import { median, processTree } from "../harness/measure";
 import { entities, pool } from "./workload";
 
 interface RecallSet {
@@ -100,6 +100,39 @@ async function recallNames(
   };
   if (answer.fallback) throw new Error(`recall fell back to words: ${JSON.stringify(answer)}`);
   return answer.results.map((r) => r.name);
+}
+
+/** Resident memory of the stack's processes: the launcher (node), the stack's workerd and the embedder's. */
+function memoryOf(launcher: number): { launcher: number; stack: number; embedder: number; total: number } {
+  const out = { launcher: 0, stack: 0, embedder: 0, total: 0 };
+  for (const pid of processTree(launcher).keys()) {
+    try {
+      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const role = pid === launcher ? "launcher" : cmd.includes("embed.capnp") ? "embedder" : "stack";
+      out[role] += rss;
+      out.total += rss;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function memoryFigures(when: string, m: ReturnType<typeof memoryOf>): Figure[] {
+  const mb = (b: number) => b / 2 ** 20;
+  return [
+    {
+      figure: `stack resident memory, ${when} (launcher, stack and embedder)`,
+      value: mb(m.total),
+      unit: "MB",
+      target: "<= 400 MB",
+      met: m.total <= 400 * 2 ** 20,
+    },
+    { figure: `resident memory of the launcher (node), ${when}`, value: mb(m.launcher), unit: "MB" },
+    { figure: `resident memory of the stack's workerd, ${when}`, value: mb(m.stack), unit: "MB" },
+    { figure: `resident memory of the embedder's workerd, ${when}`, value: mb(m.embedder), unit: "MB" },
+  ];
 }
 
 export async function benchRecall(root: string): Promise<Figure[]> {
@@ -205,13 +238,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
       target: "hybrid beats its best single signal",
       met: stackQuality.hybrid.mrr > bestSingle,
     });
-    figures.push({
-      figure: "stack resident memory, model loaded (launcher, stack and embedder)",
-      value: treeRss(stack.child.pid!) / 2 ** 20,
-      unit: "MB",
-      target: "<= 400 MB",
-      met: treeRss(stack.child.pid!) <= 400 * 2 ** 20,
-    });
+    figures.push(...memoryFigures("model loaded", memoryOf(stack.child.pid!)));
 
     // ---- speed: writes idle, then 10,000 entities' backfill, writes and recalls during it ----
     const write = (i: number) =>
@@ -252,15 +279,12 @@ export async function benchRecall(root: string): Promise<Figure[]> {
       target: "<= 50 ms",
       met: median(recalls) <= 50,
     });
-    figures.push({ figure: "backfill rate (built-in model, its own workerd)", value: rate, unit: "texts/s" });
-    const rss = treeRss(stack.child.pid!);
     figures.push({
-      figure: "stack resident memory after the backfill (launcher, stack and embedder)",
-      value: rss / 2 ** 20,
-      unit: "MB",
-      target: "<= 400 MB",
-      met: rss <= 400 * 2 ** 20,
+      figure: "backfill rate (built-in model, its own workerd at a lower CPU priority)",
+      value: rate,
+      unit: "texts/s",
     });
+    figures.push(...memoryFigures("after the backfill", memoryOf(stack.child.pid!)));
   } finally {
     client.close();
     await stack.stop();
@@ -295,7 +319,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
       return sum + index.nearest(p, "ns", 10, false).filter((n) => truth.has(n.id)).length / 10;
     }, 0) / probes.length;
   figures.push({
-    figure: "nearest 240 of 100,000 vectors, sign pass then exact 8-bit ranking, median",
+    figure: "nearest 240 of 100,000 vectors, two sign passes then exact 8-bit ranking, median",
     value: median(signTimes),
     unit: "ms",
     reference: "exact 8-bit scan of all",
@@ -304,7 +328,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
     target: "<= 10 ms",
     met: median(signTimes) <= 10,
   });
-  figures.push({ figure: "top 10 of the sign pass that are the exact top 10", value: overlap, unit: "" });
+  figures.push({ figure: "top 10 of the sign passes that are the exact top 10", value: overlap, unit: "" });
   figures.push({ figure: "vector index memory at 100,000 vectors", value: index.bytesHeld / 2 ** 20, unit: "MB" });
 
   report("recall", figures, root);
