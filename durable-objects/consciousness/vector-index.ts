@@ -162,9 +162,21 @@ export class VectorIndex {
     for (let n = 0; n < count; n++) {
       const slot = slots ? slots[n]! : n;
       if (nsOf[slot] !== nsId) continue;
-      let s = 0;
       const base = slot * dim;
-      for (let i = 0; i < dim; i++) s += q[i]! * bytes[base + i]!;
+      // Four sums side by side: independent additions the CPU can overlap.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i + 3 < dim; i += 4) {
+        s0 += q[i]! * bytes[base + i]!;
+        s1 += q[i + 1]! * bytes[base + i + 1]!;
+        s2 += q[i + 2]! * bytes[base + i + 2]!;
+        s3 += q[i + 3]! * bytes[base + i + 3]!;
+      }
+      for (; i < dim; i++) s0 += q[i]! * bytes[base + i]!;
+      const s = s0 + s1 + s2 + s3;
       const score = s * this.scales[slot]! * qs;
       if (bestSlot.length === k && score <= bestScore[k - 1]!) continue;
       let j = bestSlot.length < k ? bestSlot.length : k - 1;
@@ -181,6 +193,38 @@ export class VectorIndex {
     return bestSlot.map((slot, i) => ({ id: this.ids[slot]!, entity: this.entities[slot]!, score: bestScore[i]! }));
   }
 
+  /**
+   * The first pass for 4 words, unrolled: the four words' bit counts are added per nibble, then per
+   * byte (at most 32 a byte), and summed by one multiplication, instead of one popcount a word.
+   */
+  private coarsePass4(q: Uint32Array, nsId: number, distance: Uint8Array, histogram: Uint32Array, far: number): void {
+    const prefix = this.prefix;
+    const nsOf = this.nsOf;
+    const [q0, q1, q2, q3] = [q[0]!, q[1]!, q[2]!, q[3]!];
+    for (let slot = 0, b = 0; slot < this.size; slot++, b += 4) {
+      if (nsOf[slot] !== nsId) {
+        distance[slot] = far;
+        continue;
+      }
+      let x0 = q0 ^ prefix[b]!;
+      let x1 = q1 ^ prefix[b + 1]!;
+      let x2 = q2 ^ prefix[b + 2]!;
+      let x3 = q3 ^ prefix[b + 3]!;
+      x0 -= (x0 >>> 1) & 0x55555555;
+      x1 -= (x1 >>> 1) & 0x55555555;
+      x2 -= (x2 >>> 1) & 0x55555555;
+      x3 -= (x3 >>> 1) & 0x55555555;
+      // Bit counts per nibble (at most 4), two words added (at most 8: no carry).
+      const a = (x0 & 0x33333333) + ((x0 >>> 2) & 0x33333333) + (x1 & 0x33333333) + ((x1 >>> 2) & 0x33333333);
+      const e = (x2 & 0x33333333) + ((x2 >>> 2) & 0x33333333) + (x3 & 0x33333333) + ((x3 >>> 2) & 0x33333333);
+      // Per byte (at most 16 each, 32 together), then the four bytes summed.
+      const bytes = (a & 0x0f0f0f0f) + ((a >>> 4) & 0x0f0f0f0f) + (e & 0x0f0f0f0f) + ((e >>> 4) & 0x0f0f0f0f);
+      const d = Math.imul(bytes, 0x01010101) >>> 24;
+      distance[slot] = d;
+      histogram[d]!++;
+    }
+  }
+
   /** The `keep` slots of namespace `nsId` whose sign bits differ least from the query's, in two passes. */
   private closestSigns(query: Float32Array, nsId: number, keep: number): Int32Array {
     const q = signsOf(query, this.words);
@@ -193,20 +237,18 @@ export class VectorIndex {
     const prefix = this.prefix;
     const nsOf = this.nsOf;
     // Pass 1: the first `c` words of every vector (16 bytes a vector at 512 dimensions).
-    for (let slot = 0, base = 0; slot < size; slot++, base += c) {
-      if (nsOf[slot] !== nsId) {
-        distance[slot] = far;
-        continue;
+    if (c === 4) this.coarsePass4(q, nsId, distance, histogram, far);
+    else {
+      for (let slot = 0, base = 0; slot < size; slot++, base += c) {
+        if (nsOf[slot] !== nsId) {
+          distance[slot] = far;
+          continue;
+        }
+        let d = 0;
+        for (let i = 0; i < c; i++) d += popcount(q[i]! ^ prefix[base + i]!);
+        distance[slot] = d;
+        histogram[d]!++;
       }
-      let d = 0;
-      for (let i = 0; i < c; i++) {
-        let x = q[i]! ^ prefix[base + i]!;
-        x -= (x >>> 1) & 0x55555555;
-        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-        d += Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-      }
-      distance[slot] = d;
-      histogram[d]!++;
     }
     const first = select(distance, size, histogram, far, c === this.words ? keep : keep * COARSE_KEEP);
     if (c === this.words) return first;
