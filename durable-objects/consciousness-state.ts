@@ -86,6 +86,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly embeds: EmbedBacklog;
   private readonly embedder: EmbedderSpec;
   private backfillLoggedAt = 0;
+  private backfillCheckedAt = 0;
   private backfilling = false;
   private readonly cellId: string;
   private hlc = new Hlc();
@@ -221,21 +222,26 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   // ---- recall: embeddings in the background ------------------------------------
 
   private async embedBatch(): Promise<void> {
-    const before = this.embeds.status(this.embedder);
+    const failures = this.embeds.failureCount;
     const embedded = await this.embeds.runBatch(this.embedder);
     if (embedded) this.count([{ name: "aios_embed_rows_total", labels: { result: "ok" }, delta: embedded }]);
-    const after = this.embeds.status(this.embedder);
-    this.logBackfill(after);
-    if (after.failures_total > before.failures_total) {
+    if (this.embeds.failureCount > failures) {
+      const s = this.embeds.status(this.embedder);
       this.count([{ name: "aios_embed_rows_total", labels: { result: "failed" }, delta: 1 }]);
       console.warn(
         JSON.stringify({
           level: "warn",
           msg: "embedding failed; retrying later",
-          error: after.last_error,
-          retry_in_ms: after.retry_in_ms,
+          error: s.last_error,
+          retry_in_ms: s.retry_in_ms,
         }),
       );
+    }
+    // The full status counts every row: looked at every BACKFILL_LOG_MS, and when a backfill may be done.
+    const now = Date.now();
+    if (now - this.backfillCheckedAt >= BACKFILL_LOG_MS || (this.backfilling && !this.embeds.hasPending())) {
+      this.backfillCheckedAt = now;
+      this.logBackfill(this.embeds.status(this.embedder));
     }
   }
 

@@ -93,11 +93,21 @@ export class EmbedBacklog {
     return one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM embed_pending")!.n;
   }
 
+  /** Whether any row waits (cheaper than counting them: the alarm asks after every batch). */
+  hasPending(): boolean {
+    return one(this.sql, "SELECT 1 AS x FROM embed_pending LIMIT 1") !== undefined;
+  }
+
+  /** Failed embedder calls since this object started. */
+  get failureCount(): number {
+    return this.failuresTotal;
+  }
+
   /** When the next batch may run: now when work is queued and no backoff holds it, else undefined. */
   nextRun(spec: EmbedderSpec, now = Date.now()): number | undefined {
     if (spec.kind === "off") return undefined;
     if (this.reconciled !== spec.id) return now;
-    if (this.pending() === 0) return undefined;
+    if (!this.hasPending()) return undefined;
     return Math.max(now, this.retryAt);
   }
 

@@ -9,10 +9,11 @@
  * a query (a request of at most INTERACTIVE texts) takes the next turn at the
  * model before the backlog, and a batch pauses a timer tick between two runs so
  * that a query arriving meanwhile is received: it waits for one run, not for
- * the batch. (A run cannot be interrupted: the model is synchronous wasm.)
+ * the batch (and for a few seconds after a query, the backlog's runs hold one
+ * text each). A run cannot be interrupted: the model is synchronous wasm.
  */
 import type { EmbeddingsModel } from "@energetic-ai/embeddings";
-import { pause, runsOf, Turns } from "./schedule";
+import { pause, RUN_CHARS, Runs, Turns } from "./schedule";
 
 const MODEL = "use-lite-512";
 const MAX_TEXTS = 256;
@@ -68,8 +69,11 @@ async function embeddings(request: Request, env: Env): Promise<Response> {
   const m = await load(env.MODEL);
   const first = texts.length <= INTERACTIVE;
   const vectors: number[][] = new Array<number[]>(texts.length);
-  for (const [n, run] of runsOf(texts).entries()) {
+  const runs = new Runs(texts);
+  for (let n = 0; ; n++) {
     if (n > 0) await pause();
+    const run = runs.next(first ? RUN_CHARS : turns.backlogRun());
+    if (!run) break;
     // An empty text has no tokens: the model is given a space instead.
     const out = await turns.take(() => m.embed(run.map((i) => texts[i] || " ")), first);
     run.forEach((i, j) => (vectors[i] = out[j]!));
