@@ -31,7 +31,8 @@ const WASM = "tfjs-backend-wasm-simd.wasm";
 /**
  * V8's flags for the embedder: a young generation of 1 MB and V8's small-memory mode keep what each
  * batch's JSON and arrays leave behind from growing the heap (after a backfill: about 190 MB
- * resident instead of 255-265), at no measured cost in speed; gc() is called once the model loaded.
+ * resident instead of 255-265), at no measured cost in speed; gc() runs once the model loaded, and
+ * every few backlog batches (workers/embed/index.ts).
  */
 const V8_FLAGS = ["--expose-gc", "--max-semi-space-size=1", "--optimize-for-size"];
 
