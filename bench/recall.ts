@@ -14,6 +14,7 @@
  * included), the backfill rate, a write's median while a backfill runs against
  * the same stack idle, and the stack's resident memory with the model loaded.
  */
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { VectorIndex } from "../durable-objects/consciousness/vector-index";
@@ -22,7 +23,7 @@ import { nodeModel } from "../harness/embed-server";
 import { TestStack, until } from "../harness/stack";
 import { jsonClient } from "./client";
 import { report, type Figure } from "./stats";
-import { median, treeRss } from "../harness/measure";
+import { median, processTree } from "../harness/measure";
 import { entities, pool } from "./workload";
 import {
   embedderAgreement,
@@ -55,6 +56,39 @@ async function recallNames(
   };
   if (answer.fallback) throw new Error(`recall fell back to words: ${JSON.stringify(answer)}`);
   return answer.results.map((r) => r.name);
+}
+
+/** Resident memory of the stack's processes: the launcher (node), the stack's workerd and the embedder's. */
+function memoryOf(launcher: number): { launcher: number; stack: number; embedder: number; total: number } {
+  const out = { launcher: 0, stack: 0, embedder: 0, total: 0 };
+  for (const pid of processTree(launcher).keys()) {
+    try {
+      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const role = pid === launcher ? "launcher" : /embed-\d+\.capnp/.test(cmd) ? "embedder" : "stack";
+      out[role] += rss;
+      out.total += rss;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function memoryFigures(when: string, m: ReturnType<typeof memoryOf>): Figure[] {
+  const mb = (b: number) => b / 2 ** 20;
+  return [
+    {
+      figure: `stack resident memory, ${when} (launcher, stack and embedder)`,
+      value: mb(m.total),
+      unit: "MB",
+      target: "<= 400 MB",
+      met: m.total <= 400 * 2 ** 20,
+    },
+    { figure: `resident memory of the launcher (node), ${when}`, value: mb(m.launcher), unit: "MB" },
+    { figure: `resident memory of the stack's workerd, ${when}`, value: mb(m.stack), unit: "MB" },
+    { figure: `resident memory of the embedder's workerd, ${when}`, value: mb(m.embedder), unit: "MB" },
+  ];
 }
 
 export async function benchRecall(root: string): Promise<Figure[]> {
@@ -111,13 +145,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
     ) as Record<SetName, Record<Mode, Quality>>;
     printQuality(set, stackQuality, variants(set, vectors, keywordLists(answers)));
     figures.push(...qualityFigures(stackQuality));
-    figures.push({
-      figure: "stack resident memory, model loaded (launcher, stack and embedder)",
-      value: treeRss(stack.child.pid!) / 2 ** 20,
-      unit: "MB",
-      target: "<= 400 MB",
-      met: treeRss(stack.child.pid!) <= 400 * 2 ** 20,
-    });
+    figures.push(...memoryFigures("model loaded", memoryOf(stack.child.pid!)));
 
     // ---- speed: writes idle, then 10,000 entities' backfill, writes and recalls during it ----
     const write = (i: number) =>
@@ -137,6 +165,14 @@ export async function benchRecall(root: string): Promise<Figure[]> {
     const recalls = await pool(60, 1, (i) =>
       post("/memory/recall", { query: queries[i % queries.length], namespace: "large", limit: 10 }),
     );
+    // Questions one second apart: the backlog runs between them (one text a run, for a while after a query).
+    const spaced: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const t = performance.now();
+      await post("/memory/recall", { query: queries[(i * 7) % queries.length], namespace: "large", limit: 10 });
+      spaced.push(performance.now() - t);
+    }
     // The backfill goes on for up to two minutes more; its rate is measured over the whole time.
     await until(async () => (await status()).pending === 0 || Date.now() - t0 > 120_000, 130_000, 1000).catch(() => undefined);
     const end = await status();
@@ -158,15 +194,17 @@ export async function benchRecall(root: string): Promise<Figure[]> {
       target: "<= 50 ms",
       met: median(recalls) <= 50,
     });
-    figures.push({ figure: "backfill rate (built-in model, its own workerd)", value: rate, unit: "texts/s" });
-    const rss = treeRss(stack.child.pid!);
     figures.push({
-      figure: "stack resident memory after the backfill (launcher, stack and embedder)",
-      value: rss / 2 ** 20,
-      unit: "MB",
-      target: "<= 400 MB",
-      met: rss <= 400 * 2 ** 20,
+      figure: "recall median during the backfill, questions one second apart (the backlog runs between them)",
+      value: median(spaced),
+      unit: "ms",
     });
+    figures.push({
+      figure: "backfill rate (built-in model, its own workerd at a lower CPU priority)",
+      value: rate,
+      unit: "texts/s",
+    });
+    figures.push(...memoryFigures("after the backfill", memoryOf(stack.child.pid!)));
   } finally {
     client.close();
     await stack.stop();
@@ -201,7 +239,7 @@ export async function benchRecall(root: string): Promise<Figure[]> {
       return sum + index.nearest(p, "ns", 10, false).filter((n) => truth.has(n.id)).length / 10;
     }, 0) / probes.length;
   figures.push({
-    figure: "nearest 240 of 100,000 vectors, sign pass then exact 8-bit ranking, median",
+    figure: "nearest 240 of 100,000 vectors, two sign passes then exact 8-bit ranking, median",
     value: median(signTimes),
     unit: "ms",
     reference: "exact 8-bit scan of all",
@@ -210,7 +248,20 @@ export async function benchRecall(root: string): Promise<Figure[]> {
     target: "<= 10 ms",
     met: median(signTimes) <= 10,
   });
-  figures.push({ figure: "top 10 of the sign pass that are the exact top 10", value: overlap, unit: "" });
+  figures.push({ figure: "top 10 of the sign passes that are the exact top 10", value: overlap, unit: "" });
+  // The test vectors are ~500 near-copies of each memory: a miss above is mostly a near-tie swapped. How
+  // much worse the tenth found is than the exact tenth says whether it matters.
+  const gap =
+    probes.reduce((sum, p) => {
+      const exact = index.nearest(p, "ns", 10, true);
+      const found = index.nearest(p, "ns", 10, false);
+      return sum + (exact[9]!.score - found[9]!.score);
+    }, 0) / probes.length;
+  figures.push({
+    figure: "cosine of the exact tenth minus that of the tenth found by the sign passes (mean)",
+    value: gap,
+    unit: "",
+  });
   figures.push({ figure: "vector index memory at 100,000 vectors", value: index.bytesHeld / 2 ** 20, unit: "MB" });
 
   report("recall", figures, root);

@@ -109,7 +109,8 @@ export async function benchStartup(root: string): Promise<Figure[]> {
       AIOS_API_TOKEN: TOKEN,
       AIOS_EMBED: "off",
     };
-    const launch = [process.execPath, path.join(root, "bin", "aios.mjs"), "start"];
+    // As `npm start` runs it (package.json).
+    const launch = [process.execPath, "--max-semi-space-size=1", path.join(root, "bin", "aios.mjs"), "start"];
     stack.push(
       await measure(
         launch,

@@ -31,6 +31,9 @@ import { embedderOf, type EmbedderSpec } from "../lib/embed/client";
 import { EmbedBacklog, type EmbedStatus } from "./consciousness/embeddings";
 import { vectorsOf } from "./consciousness/entity-texts";
 import { recall, type RecallAnswer, type RecallRequest } from "./consciousness/recall";
+import { queueMessages } from "./consciousness/embed-queue";
+import { recallMessages } from "./consciousness/message-recall";
+import type { MessageRecallRequest, MessageRecallRows } from "../lib/message-recall-types";
 
 export interface StateEnv {
   IDENTITY?: DurableObjectNamespace<CellIdentity>;
@@ -84,6 +87,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private readonly embeds: EmbedBacklog;
   private readonly embedder: EmbedderSpec;
   private backfillLoggedAt = 0;
+  private backfillCheckedAt = 0;
   private backfilling = false;
   private readonly cellId: string;
   private hlc = new Hlc();
@@ -219,21 +223,26 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   // ---- recall: embeddings in the background ------------------------------------
 
   private async embedBatch(): Promise<void> {
-    const before = this.embeds.status(this.embedder);
+    const failures = this.embeds.failureCount;
     const embedded = await this.embeds.runBatch(this.embedder);
     if (embedded) this.count([{ name: "aios_embed_rows_total", labels: { result: "ok" }, delta: embedded }]);
-    const after = this.embeds.status(this.embedder);
-    this.logBackfill(after);
-    if (after.failures_total > before.failures_total) {
+    if (this.embeds.failureCount > failures) {
+      const s = this.embeds.status(this.embedder);
       this.count([{ name: "aios_embed_rows_total", labels: { result: "failed" }, delta: 1 }]);
       console.warn(
         JSON.stringify({
           level: "warn",
           msg: "embedding failed; retrying later",
-          error: after.last_error,
-          retry_in_ms: after.retry_in_ms,
+          error: s.last_error,
+          retry_in_ms: s.retry_in_ms,
         }),
       );
+    }
+    // The full status counts every row: looked at every BACKFILL_LOG_MS, and when a backfill may be done.
+    const now = Date.now();
+    if (now - this.backfillCheckedAt >= BACKFILL_LOG_MS || (this.backfilling && !this.embeds.hasPending())) {
+      this.backfillCheckedAt = now;
+      this.logBackfill(this.embeds.status(this.embedder));
     }
   }
 
@@ -295,6 +304,11 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   /** Recall by meaning and words; the query's embedding is computed here (see recall.ts). */
   async recall(req: RecallRequest): Promise<RecallAnswer> {
     return recall(this.sql, this.embeds, this.embedder, req);
+  }
+
+  /** The messages nearest in meaning to a query (message-recall.ts). */
+  async recallMessages(req: MessageRecallRequest): Promise<MessageRecallRows> {
+    return recallMessages(this.sql, this.embeds, this.embedder, req);
   }
 
   private async alivePeers(): Promise<SyncPeer[]> {
@@ -455,6 +469,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
           if (this.clockUnstored) this.storeClock();
           this.recordActivity();
           indexPending(this.sql);
+          queueMessages(this.sql);
         });
         this.scheduleEmbedding();
         // Only once committed: after a failure the next batch stores them (and the next search indexes the queue).

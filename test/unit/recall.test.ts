@@ -200,6 +200,31 @@ describe("vector index", () => {
     expect(signs.map((n) => n.id)).toEqual(exact.map((n) => n.id));
     expect(exact.every((n) => n.id % 50 === 7)).toBe(true);
   });
+  it("at 512 dimensions, the two sign passes find the exact top ten, per namespace, and follow removals", () => {
+    let seed = 5;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const centres = Array.from({ length: 80 }, () => normalize(Array.from({ length: 512 }, random)));
+    const index = new VectorIndex("m", 512);
+    // 80 topics in both namespaces, 56 notes a topic in each; a query is a new note on one topic.
+    const nsOf = (i: number) => (Math.floor(i / 80) % 2 ? "odd" : "even");
+    const vectors = Array.from({ length: 9000 }, (_, i) => normalize(centres[i % 80]!.map((x) => x + 0.06 * random())));
+    vectors.forEach((v, i) => index.put(i, quantize(v), nsOf(i), i));
+    for (let c = 0; c < 10; c++) {
+      const q = normalize(centres[c * 7]!.map((x) => x + 0.08 * random()));
+      for (const ns of ["odd", "even"]) {
+        const exact = index.nearest(q, ns, 10, true);
+        const signs = index.nearest(q, ns, 10, false);
+        expect(signs.map((n) => n.id)).toEqual(exact.map((n) => n.id));
+        expect(signs.every((n) => nsOf(n.id) === ns && n.id % 80 === c * 7)).toBe(true);
+      }
+    }
+    // A removed row is never found; the row moved into its slot still is, by its own vector.
+    expect(index.nearest(vectors[3]!, "even", 1, false)[0]!.id).toBe(3);
+    index.remove(3);
+    expect(index.nearest(vectors[3]!, "even", 50, false).map((n) => n.id)).not.toContain(3);
+    expect(index.nearest(vectors[8999]!, nsOf(8999), 1, false)[0]!.id).toBe(8999);
+    expect(index.size).toBe(8999);
+  });
   it("replaces a row's vector in place and forgets removed rows", () => {
     const index = new VectorIndex("m", 2);
     index.put(1, quantize(normalize([1, 0])), "ns", 1);

@@ -35,6 +35,8 @@ const app = createApp<CellEnv>("cell", { guards: { token: (env) => vars(env).AIO
   .post("/message", "token", state.postMessage)
   .post("/messages", "token", state.postMessage)
   .get("/messages", "token", state.getMessages)
+  .post("/messages/recall", "token", recall.messagesRecallPost)
+  .get("/messages/recall", "token", recall.messagesRecallGet)
   .get("/context", "token", state.getContext)
   .put("/context", "token", state.putContext)
   .post("/code-assist", "token", codeAssist)

@@ -4,48 +4,38 @@
  * launcher starts beside the stack's (launcher/embedder.ts), so that embedding,
  * which keeps a core busy, never delays the stack's requests. The model loads
  * on the first request (about a third of a second), never at start.
+ *
+ * A request's texts are sorted by length and cut into short runs (schedule.ts);
+ * a query (a request of at most INTERACTIVE texts) takes the next turn at the
+ * model before the backlog, and a batch pauses a timer tick between two runs so
+ * that a query arriving meanwhile is received: it waits for one run, not for
+ * the batch (and for a few seconds after a query, the backlog's runs hold one
+ * text each). A run cannot be interrupted: the model is synchronous wasm.
  */
 import type { EmbeddingsModel } from "@energetic-ai/embeddings";
+import { pause, RUN_CHARS, Runs, Turns } from "./schedule";
 
 const MODEL = "use-lite-512";
 const MAX_TEXTS = 256;
 const MAX_CHARS = 64 * 1024;
-/** Texts per run of the model: a query waits for at most one run of the backlog's batch. */
-const RUN = 8;
 /** A request of this many texts or fewer is a query someone waits for: its run goes first. */
 const INTERACTIVE = 2;
 
 let model: Promise<EmbeddingsModel> | undefined;
 let loadedMs: number | undefined;
 
-/** Runs of the model, one at a time; queries' runs are put before the backlog's. */
-const runs: (() => Promise<void>)[] = [];
-let running = false;
+const turns = new Turns();
+const GC_EVERY_BATCHES = 10;
+let batchesSinceGc = 0;
 
-function schedule<T>(job: () => Promise<T>, first: boolean): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const run = () => job().then(resolve, reject);
-    if (first) runs.unshift(run);
-    else runs.push(run);
-    if (!running) void drain();
-  });
-}
-
-async function drain(): Promise<void> {
-  running = true;
-  try {
-    for (let run = runs.shift(); run; run = runs.shift()) await run();
-  } finally {
-    running = false;
-  }
-}
-
-function load(): Promise<EmbeddingsModel> {
+function load(files: Fetcher): Promise<EmbeddingsModel> {
   model ??= (async () => {
     const started = Date.now();
     const { loadModel } = await import("./model");
-    const m = await loadModel();
+    const m = await loadModel(files);
     loadedMs = Date.now() - started;
+    // What loading read (the weight files, their copies) is garbage now: hand it back at once.
+    (globalThis as { gc?: () => void }).gc?.();
     console.log(JSON.stringify({ level: "info", service: "embed", msg: "embedding model loaded", model: MODEL, ms: loadedMs }));
     return m;
   })().catch((e: unknown) => {
@@ -69,7 +59,7 @@ function inputsOf(body: unknown): string[] | string {
   return list as string[];
 }
 
-async function embeddings(request: Request): Promise<Response> {
+async function embeddings(request: Request, env: Env): Promise<Response> {
   let body: unknown;
   try {
     body = await request.json();
@@ -78,15 +68,24 @@ async function embeddings(request: Request): Promise<Response> {
   }
   const texts = inputsOf(body);
   if (typeof texts === "string") return refuse(400, texts);
-  const m = await load();
+  const m = await load(env.MODEL);
   const first = texts.length <= INTERACTIVE;
-  const parts: Promise<number[][]>[] = [];
-  // An empty text has no tokens: the model is given a space instead.
-  for (let i = 0; i < texts.length; i += RUN) {
-    const part = texts.slice(i, i + RUN).map((t) => t || " ");
-    parts.push(schedule(() => m.embed(part), first));
+  const vectors: number[][] = new Array<number[]>(texts.length);
+  const runs = new Runs(texts);
+  for (let n = 0; ; n++) {
+    if (n > 0) await pause();
+    const run = runs.next(first ? RUN_CHARS : turns.backlogRun());
+    if (!run) break;
+    // An empty text has no tokens: the model is given a space instead.
+    const out = await turns.take(() => m.embed(run.map((i) => texts[i] || " ")), first);
+    run.forEach((i, j) => (vectors[i] = out[j]!));
   }
-  const vectors = (await Promise.all(parts)).flat();
+  // The backlog's batches leave garbage V8 would keep growing its heap for: collected every few batches
+  // (a few milliseconds, off any query's path).
+  if (!first && ++batchesSinceGc >= GC_EVERY_BATCHES) {
+    batchesSinceGc = 0;
+    (globalThis as { gc?: () => void }).gc?.();
+  }
   return answer({
     object: "list",
     model: MODEL,
@@ -95,14 +94,19 @@ async function embeddings(request: Request): Promise<Response> {
   });
 }
 
+interface Env {
+  /** The model package's folder, read-only (a disk service of the embedder's workerd). */
+  MODEL: Fetcher;
+}
+
 export default {
-  async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url);
     try {
       if (pathname === "/health")
         return answer({ status: "ok", model: MODEL, loaded: loadedMs !== undefined, load_ms: loadedMs ?? null });
       if (/^\/(v1\/)?embeddings$/.test(pathname)) {
-        return request.method === "POST" ? await embeddings(request) : refuse(405, "use POST");
+        return request.method === "POST" ? await embeddings(request, env) : refuse(405, "use POST");
       }
       return refuse(404, `no route ${pathname}`);
     } catch (e) {
@@ -110,4 +114,4 @@ export default {
       return answer({ error: { message: "the embedding model failed", type: "server_error" } }, 500);
     }
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<Env>;

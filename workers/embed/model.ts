@@ -4,21 +4,16 @@
  * workerd compiles no wasm from bytes at run time, so the backend's loader is
  * handed the precompiled module the launcher gave us: its fetch of the binary
  * answers empty bytes, and WebAssembly.instantiate, given those, instantiates
- * the module. Weights and vocabulary are modules too, read from memory.
+ * the module. The model's files (graph, weights, vocabulary) are read on first
+ * use from the model package's folder, which workerd serves to this worker
+ * (MODEL, a read-only disk service): nothing of the model is in memory before
+ * the first request, and once the weights are in the wasm heap the bytes read
+ * are dropped (the graph model would keep them for saving, which is never done).
  * Loaded on first use (this module is imported lazily by index.ts).
  */
 import * as core from "@energetic-ai/core";
 import { EmbeddingsModel } from "@energetic-ai/embeddings";
 import wasmModule from "./tfjs-backend-wasm-simd.wasm";
-import modelText from "./use-model.txt";
-import vocabText from "./use-vocab.txt";
-import shard1 from "./use-weights-1.bin";
-import shard2 from "./use-weights-2.bin";
-import shard3 from "./use-weights-3.bin";
-import shard4 from "./use-weights-4.bin";
-import shard5 from "./use-weights-5.bin";
-import shard6 from "./use-weights-6.bin";
-import shard7 from "./use-weights-7.bin";
 
 /** The part of TensorFlow.js used here (its own type declarations need packages it does not install). */
 interface Tf {
@@ -47,7 +42,6 @@ function browserLike(): Platform {
   } as Platform;
 }
 
-const SHARDS = [shard1, shard2, shard3, shard4, shard5, shard6, shard7];
 const WASM_PATH = "aios-builtin-backend.wasm";
 
 interface ModelJson {
@@ -94,28 +88,43 @@ function installWasmLoader(): void {
   );
 }
 
-function concat(buffers: ArrayBuffer[]): ArrayBuffer {
-  const out = new Uint8Array(buffers.reduce((n, b) => n + b.byteLength, 0));
+/**
+ * The weight files read one after the other into one buffer (what the graph model takes): their
+ * sizes come first from the answers' headers, so no file is held twice.
+ */
+async function weights(files: Fetcher, paths: string[]): Promise<ArrayBuffer> {
+  const answers: Response[] = [];
+  for (const p of paths) answers.push(await file(files, p));
+  const sizes = answers.map((r) => Number(r.headers.get("content-length")));
+  if (!sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error("the model's weight files have no size");
+  const out = new Uint8Array(sizes.reduce((n, b) => n + b, 0));
   let at = 0;
-  for (const b of buffers) {
-    out.set(new Uint8Array(b), at);
-    at += b.byteLength;
+  for (const [i, r] of answers.entries()) {
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    if (bytes.byteLength !== sizes[i]) throw new Error(`the model's weight file ${paths[i]} changed while it was read`);
+    out.set(bytes, at);
+    at += bytes.byteLength;
   }
   return out.buffer;
 }
 
-export async function loadModel(): Promise<EmbeddingsModel> {
+/** A file of the model package's folder (the disk service MODEL). */
+async function file(files: Fetcher, name: string): Promise<Response> {
+  const res = await files.fetch(`http://model/${name}`);
+  if (!res.ok) throw new Error(`the model file ${name} could not be read (${res.status})`);
+  return res;
+}
+
+export async function loadModel(files: Fetcher): Promise<EmbeddingsModel> {
   installWasmLoader();
   await tf.setBackend("wasm");
   await tf.ready();
-  const json = JSON.parse(modelText) as ModelJson;
+  const json = (await (await file(files, "model.json")).json()) as ModelJson;
   const paths = json.weightsManifest.flatMap((g) => g.paths);
-  if (paths.length !== SHARDS.length)
-    throw new Error(`the model lists ${paths.length} weight files, the embedder has ${SHARDS.length}`);
   const artifacts = {
     modelTopology: json.modelTopology,
     weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-    weightData: concat(SHARDS),
+    weightData: await weights(files, paths),
     format: json.format,
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy,
@@ -124,6 +133,10 @@ export async function loadModel(): Promise<EmbeddingsModel> {
     modelInitializer: json.modelInitializer,
   };
   const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
-  const vocabulary = JSON.parse(vocabText) as [string, number][];
+  // The weights are in the wasm heap now: the 26 MB read are garbage once the model forgets them.
+  const held = model as { artifacts?: unknown; handler?: unknown };
+  held.artifacts = undefined;
+  held.handler = undefined;
+  const vocabulary = (await (await file(files, "vocab.json")).json()) as [string, number][];
   return new EmbeddingsModel({ model, vocabulary } as ConstructorParameters<typeof EmbeddingsModel>[0]);
 }

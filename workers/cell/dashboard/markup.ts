@@ -120,6 +120,11 @@ export const BODY = String.raw`
     </form>
     <div id="search-results" class="list"></div>
   </section>
+
+  <section class="card" aria-labelledby="h-embed">
+    <div class="card-head"><h2 id="h-embed">Recall by meaning: embeddings</h2><span class="sub" id="embed-summary"></span></div>
+    <div id="embed" class="list"></div>
+  </section>
 </main>
 <footer>AIOS cell stack · this page polls <span class="mono">/health</span>, <span class="mono">/consciousness</span>,
   <span class="mono">/peers</span> every 2 s</footer>

@@ -1,8 +1,9 @@
 /**
- * The token-protected panels: messages, every cell's context and memory search. The token the user
+ * The token-protected panels: messages, every cell's context, memory search and the embedding backlog. The token the user
  * enters is kept in sessionStorage and sent only to this cell.
  */
 import { $, ago, clear, count, el, getJson, setText, type JsonAnswer } from "./dom";
+import { embedLocked, renderEmbed, type EmbedStatusBody } from "./embeddings";
 import { S, type ErrorBody } from "./state";
 
 const TOKEN_KEY = "aios-api-token";
@@ -39,6 +40,7 @@ export function setLocked(message: string | null): void {
     }
     setText("messages-count", "");
     setText("search-summary", "");
+    embedLocked();
   }
 }
 
@@ -173,14 +175,16 @@ export async function loadNamespaces(): Promise<void> {
 export async function loadPrivate(): Promise<void> {
   if (!S.token) return;
   try {
-    const [messages, contexts] = await Promise.all([
+    const [messages, contexts, embed] = await Promise.all([
       getJson<MessagesBody>("/messages?limit=20", S.token),
       getJson<ContextsBody>("/context", S.token),
+      getJson<EmbedStatusBody & ErrorBody>("/memory/recall/status", S.token),
     ]);
     if (messages.status === 401) return refused(messages);
     if (contexts.status === 401) return refused(contexts);
     if (messages.ok && messages.body) renderMessages(messages.body);
     if (contexts.ok && contexts.body) renderContexts(contexts.body);
+    if (embed.ok && embed.body) renderEmbed(embed.body);
   } catch {
     // shown by the public poll
   }
