@@ -117,6 +117,8 @@ export function freePort(host: string): Promise<number> {
 
 export interface EmbedderRuntime {
   url: string;
+  /** The embedder's workerd process. */
+  pid: number | undefined;
   /** Resolves once the embedder listens; rejects if it exits or does not listen in time. */
   ready: Promise<void>;
   dispose(): Promise<void>;
@@ -150,5 +152,5 @@ export function startEmbedder(
   });
   const runtime = new WorkerdProcess({ name: "embed", configDir, config, output: pipe, nice: EMBED_NICE });
   runtime.ready.catch(() => undefined);
-  return { url: `http://${host}:${port}`, ready: runtime.ready, dispose: () => runtime.dispose() };
+  return { url: `http://${host}:${port}`, pid: runtime.pid, ready: runtime.ready, dispose: () => runtime.dispose() };
 }

@@ -1,8 +1,9 @@
 /**
- * Remembers which workerd this launcher runs, so that after the launcher is
- * killed (kill -9, a crash) the next start can stop the orphaned runtime that
- * still holds the ports and the data folder. Linux /proc only; elsewhere the
- * runtime dies with its terminal.
+ * Remembers which workerd processes this launcher runs (the stack's and the
+ * built-in embedder's), so that after the launcher is killed (kill -9, a
+ * crash) the next start can stop the orphaned runtimes that still hold the
+ * ports and the data folder. Linux /proc only; elsewhere they die with their
+ * terminal.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -10,6 +11,7 @@ import path from "node:path";
 interface RuntimeRecord {
   launcher: number;
   runtime: number;
+  embedder?: number;
 }
 
 const file = (dataDir: string) => path.join(dataDir, "runtime.json");
@@ -31,26 +33,43 @@ function isWorkerd(pid: number): boolean {
   }
 }
 
+/** Records the stack's workerd (again after a restart, keeping the embedder's). */
 export function recordRuntime(dataDir: string, runtime: number | undefined): void {
-  if (runtime !== undefined)
-    writeFileSync(file(dataDir), JSON.stringify({ launcher: process.pid, runtime } satisfies RuntimeRecord));
+  if (runtime === undefined) return;
+  const previous = read(dataDir);
+  const embedder = previous?.launcher === process.pid ? previous.embedder : undefined;
+  writeFileSync(file(dataDir), JSON.stringify({ launcher: process.pid, runtime, embedder } satisfies RuntimeRecord));
+}
+
+/** Adds the embedder's workerd to the record of this launcher's runtime. */
+export function recordEmbedder(dataDir: string, embedder: number | undefined): void {
+  const record = read(dataDir);
+  if (embedder === undefined || record?.launcher !== process.pid) return;
+  writeFileSync(file(dataDir), JSON.stringify({ ...record, embedder } satisfies RuntimeRecord));
 }
 
 export function forgetRuntime(dataDir: string): void {
   rmSync(file(dataDir), { force: true });
 }
 
-/** Stops a runtime left behind by a launcher that no longer runs; answers its pid if it did. */
-export function stopOrphanedRuntime(dataDir: string): number | undefined {
-  let record: RuntimeRecord;
+function read(dataDir: string): RuntimeRecord | undefined {
   try {
-    record = JSON.parse(readFileSync(file(dataDir), "utf8")) as RuntimeRecord;
+    return JSON.parse(readFileSync(file(dataDir), "utf8")) as RuntimeRecord;
   } catch {
     return undefined;
   }
+}
+
+/** Stops the runtimes left behind by a launcher that no longer runs; answers the stack's pid if it stopped one. */
+export function stopOrphanedRuntime(dataDir: string): number | undefined {
+  const record = read(dataDir);
+  if (!record) return undefined;
   forgetRuntime(dataDir);
-  if (alive(record.launcher) || !alive(record.runtime) || !isWorkerd(record.runtime)) return undefined;
-  process.kill(record.runtime, "SIGKILL");
-  for (let i = 0; i < 50 && alive(record.runtime); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  return record.runtime;
+  if (alive(record.launcher)) return undefined;
+  const stopped = [record.runtime, record.embedder].filter(
+    (pid): pid is number => pid !== undefined && alive(pid) && isWorkerd(pid),
+  );
+  for (const pid of stopped) process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 50 && stopped.some(alive); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  return stopped.length > 0 ? stopped[0] : undefined;
 }

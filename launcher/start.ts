@@ -20,7 +20,7 @@ import { LogFiles } from "./logs";
 import { startMdns, type Mdns } from "./mdns";
 import { checkPorts, listeners } from "./ports";
 import { WorkerdProcess } from "./runtime";
-import { forgetRuntime, recordRuntime, stopOrphanedRuntime } from "./runtime-pid";
+import { forgetRuntime, recordEmbedder, recordRuntime, stopOrphanedRuntime } from "./runtime-pid";
 import { ensureApiToken } from "./token";
 import { loadVaultSecrets, vaultVars, type VaultResult } from "./vault";
 import { runtimeWorker, workerdConfig } from "./workerd-config";
@@ -266,6 +266,7 @@ export async function start(root: string): Promise<number> {
         pipeRuntime(stdout, "info", write, cfg.cellId);
         pipeRuntime(stderr, "error", write, cfg.cellId);
       });
+      recordEmbedder(dataDir, embedder.pid);
       embedder.ready.catch((e: unknown) => log.error("the built-in embedder failed to start", { error: (e as Error).message }));
     }
   } catch (e) {

@@ -84,27 +84,44 @@ describe("faults", () => {
     },
   );
 
-  it("a launcher killed alone leaves its runtime behind; the next start stops it and starts cleanly", async () => {
-    const s = await TestStack.start({ ip: "127.0.47.2", cellId: "orphan", env: ENV });
-    const record = JSON.parse(readFileSync(path.join(s.dir, "data", "runtime.json"), "utf8")) as { runtime: number };
+  it("a launcher killed alone leaves its runtimes behind; the next start stops them and starts cleanly", async () => {
+    // With the built-in embedder: its workerd is left behind too.
+    const s = await TestStack.start({ ip: "127.0.47.2", cellId: "orphan", env: { ...ENV, AIOS_EMBED: "builtin" } });
+    type Left = { runtime: number; embedder?: number };
+    const recordFile = path.join(s.dir, "data", "runtime.json");
+    const record = await until(async () => {
+      const r = JSON.parse(readFileSync(recordFile, "utf8")) as Left;
+      return r.embedder !== undefined && r;
+    }, 10_000).catch(async (e: Error) => {
+      await s.stop();
+      throw e;
+    });
+    const isWorkerd = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd");
+      } catch {
+        return false;
+      }
+    };
     try {
       s.child.kill("SIGKILL");
       await s.exit();
       // The runtime still answers on the ports, without its launcher.
       expect((await fetch(s.url("cell", "/health"))).status).toBe(200);
+      expect(isWorkerd(record.embedder!)).toBe(true);
       const next = await TestStack.start({ ip: "127.0.47.2", cellId: "orphan", dir: s.dir, env: ENV });
       try {
         expect(next.output).toContain("stopped the runtime a killed launcher left behind");
+        expect(isWorkerd(record.runtime)).toBe(false);
+        expect(isWorkerd(record.embedder!)).toBe(false);
         expect((await next.json("cell", "/health"))["status"]).toBe("healthy");
       } finally {
         await next.stop();
       }
     } finally {
       // Whatever happened above, never leave the runtime we started running.
-      try {
-        if (readFileSync(`/proc/${record.runtime}/cmdline`, "utf8").includes("workerd")) process.kill(record.runtime, "SIGKILL");
-      } catch {
-        // already gone
+      for (const pid of [record.runtime, record.embedder]) {
+        if (pid !== undefined && isWorkerd(pid)) process.kill(pid, "SIGKILL");
       }
     }
   });
