@@ -22,6 +22,7 @@ import { MOMENTUM_WINDOW_SECONDS } from "../lib/consciousness";
 import { migrate, one, all } from "../lib/sql";
 import type { ContextInput, ContextRow, LevelReport, MessageCursor, MessageInput, MessageRow } from "../lib/state-types";
 import { vars } from "../lib/vars";
+import { createLogger, type Logger } from "../lib/log";
 import { GraphStore, type ObservationsAdded, type Stamp, type Stamper } from "./consciousness/graph";
 import { IndexCompaction, indexPending, type Hit } from "./consciousness/search";
 import { RecordStore } from "./consciousness/records";
@@ -90,6 +91,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   private backfillCheckedAt = 0;
   private backfilling = false;
   private readonly cellId: string;
+  private readonly log: Logger;
   private hlc = new Hlc();
   private oseq = 0;
   private lastGc = 0;
@@ -113,6 +115,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     this.graph = new GraphStore(this.sql);
     this.records = new RecordStore(this.sql);
     this.cellId = vars(env).AIOS_CELL_ID;
+    this.log = createLogger({ service: "cell", cell_id: this.cellId }, vars(env).AIOS_LOG_LEVEL);
     this.replication = new Replication(this.sql, this.cellId);
     this.syncState = new SyncState(this.sql);
     this.levels = new LevelHistory(this.sql);
@@ -133,7 +136,8 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     const v = vars(env);
     const secret = v.AIOS_CLUSTER_SECRET;
     if (secret && env.IDENTITY) {
-      for (const url of relayUrls(v.AIOS_RELAY)) {
+      // vars() has checked and normalised the list (lib/settings.ts).
+      for (const url of parseRelayList(v.AIOS_RELAY)) {
         const link: RelayLink = new RelayLink(
           {
             cellId: this.cellId,
@@ -229,14 +233,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
     if (this.embeds.failureCount > failures) {
       const s = this.embeds.status(this.embedder);
       this.count([{ name: "aios_embed_rows_total", labels: { result: "failed" }, delta: 1 }]);
-      console.warn(
-        JSON.stringify({
-          level: "warn",
-          msg: "embedding failed; retrying later",
-          error: s.last_error,
-          retry_in_ms: s.retry_in_ms,
-        }),
-      );
+      this.log.warn("embedding failed; retrying later", { error: s.last_error, retry_in_ms: s.retry_in_ms });
     }
     // The full status counts every row: looked at every BACKFILL_LOG_MS, and when a backfill may be done.
     const now = Date.now();
@@ -256,33 +253,16 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
       this.backfillLoggedAt = now;
       this.backfilling = true;
       const eta = s.rate_per_second > 0 ? Math.round(s.pending / s.rate_per_second) : null;
-      console.log(
-        JSON.stringify({
-          time: new Date(now).toISOString(),
-          level: "info",
-          service: "cell",
-          cell_id: this.cellId,
-          msg: "embedding backfill",
-          model: s.model,
-          pending: s.pending,
-          done: s.done,
-          rate_per_second: s.rate_per_second,
-          eta_seconds: eta,
-        }),
-      );
+      this.log.info("embedding backfill", {
+        model: s.model,
+        pending: s.pending,
+        done: s.done,
+        rate_per_second: s.rate_per_second,
+        eta_seconds: eta,
+      });
     } else if (this.backfilling && s.pending === 0) {
       this.backfilling = false;
-      console.log(
-        JSON.stringify({
-          time: new Date(now).toISOString(),
-          level: "info",
-          service: "cell",
-          cell_id: this.cellId,
-          msg: "embedding backfill done",
-          model: s.model,
-          vectors: s.done,
-        }),
-      );
+      this.log.info("embedding backfill done", { model: s.model, vectors: s.done });
     }
   }
 
@@ -478,7 +458,7 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         this.compaction.afterBatch();
         this.notifyWatchers();
       } catch (e) {
-        console.error(JSON.stringify({ level: "error", msg: "the write batch failed", error: String(e) }));
+        this.log.error("the write batch failed", { error: String(e) });
       }
     }, BATCH_DELAY_MS);
   }
@@ -655,16 +635,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
         "SELECT reporter, level, source, reported_at FROM reported_levels ORDER BY reported_at DESC LIMIT 20",
       ),
     };
-  }
-}
-
-/** The relays to link to; the launcher has refused a bad list already, so one here is only logged. */
-function relayUrls(text: string | undefined): string[] {
-  try {
-    return parseRelayList(text);
-  } catch (e) {
-    console.error(JSON.stringify({ level: "error", msg: "AIOS_RELAY is not valid; no relay is used", error: String(e) }));
-    return [];
   }
 }
 

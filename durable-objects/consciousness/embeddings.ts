@@ -14,7 +14,10 @@ import { all, one } from "../../lib/sql";
 import { queueMissing } from "./embed-queue";
 import { entityText, observationText } from "./entity-texts";
 import { MESSAGES_NS, messageText } from "./message-recall";
-import { VectorIndex } from "./vector-index";
+import { VectorIndex, type Neighbour } from "./vector-index";
+
+/** A query's embedding must come quickly: a recall falls back to words rather than wait. */
+const QUERY_TIMEOUT_MS = 5000;
 
 export type Embedder = Extract<EmbedderSpec, { kind: "builtin" | "remote" }>;
 /** Turns texts into unit vectors; the real one is lib/embed/client.ts embed(). */
@@ -233,9 +236,16 @@ export class EmbedBacklog {
     });
   }
 
-  /** A query's unit vector, from the backlog's embedder (checked against the stored vectors' dimension). */
-  async embedQuery(spec: Embedder, text: string, dimension?: number): Promise<Float32Array[]> {
-    return this.embedFn(spec, [text], dimension);
+  /**
+   * The `k` stored vectors of namespace `ns` nearest to a query, the query's embedding included (from
+   * the backlog's embedder, checked against the stored vectors' dimension, waiting at most
+   * QUERY_TIMEOUT_MS: a recall answers from words rather than wait). Throws an EmbedError when the
+   * embedder cannot embed it.
+   */
+  async nearestToQuery(spec: Embedder, query: string, ns: string, k: number): Promise<Neighbour[]> {
+    const index = this.vectors(spec.id);
+    const [q] = await this.embedFn({ ...spec, timeoutMs: Math.min(spec.timeoutMs, QUERY_TIMEOUT_MS) }, [query], index?.dim);
+    return index?.nearest(q!, ns, k) ?? [];
   }
 
   /** The in-memory index of the current model's vectors (loaded on first use). */

@@ -15,7 +15,6 @@ import { queryTerms } from "./recall";
 
 /** The vector index's namespace of messages. */
 export const MESSAGES_NS = "#messages";
-const QUERY_TIMEOUT_MS = 5000;
 /** At most this many characters of a message are embedded. */
 const TEXT_CHARS = 1200;
 
@@ -50,13 +49,7 @@ export async function recallMessages(
   if (spec.kind === "off") fallback = `no embedder: ${spec.reason}`;
   else {
     try {
-      const index = embeds.vectors(spec.id);
-      const [q] = await embeds.embedQuery(
-        { ...spec, timeoutMs: Math.min(spec.timeoutMs, QUERY_TIMEOUT_MS) },
-        req.query,
-        index?.dim,
-      );
-      const near = index?.nearest(q!, MESSAGES_NS, req.limit) ?? [];
+      const near = await embeds.nearestToQuery(spec, req.query, MESSAGES_NS, req.limit);
       const rows = byRowid(
         sql,
         near.map((n) => -n.id),

@@ -30,8 +30,6 @@ import { indexPending, ranked } from "./search";
 
 export type { RecallAnswer, RecallRequest };
 
-/** The query's embedding must come quickly: a recall falls back to words rather than wait. */
-const QUERY_TIMEOUT_MS = 5000;
 /** Each signal proposes this many entities (at least) to the fusion. */
 const CANDIDATES = 30;
 
@@ -74,13 +72,7 @@ export async function recall(
     if (spec.kind === "off") fallback = `no embedder: ${spec.reason}`;
     else {
       try {
-        const index = embeds.vectors(spec.id);
-        const [q] = await embeds.embedQuery(
-          { ...spec, timeoutMs: Math.min(spec.timeoutMs, QUERY_TIMEOUT_MS) },
-          req.query,
-          index?.dim,
-        );
-        const nearest = index?.nearest(q!, req.namespace, want * 8) ?? [];
+        const nearest = await embeds.nearestToQuery(spec, req.query, req.namespace, want * 8);
         const live = liveEntities(sql, req.namespace, [...new Set(nearest.map((n) => n.entity))]);
         const scores = entityScores(nearest, want * 8, observationScore, (e) => live.get(e)?.observed ?? false);
         for (const [rowid, score] of [...scores].sort((a, b) => b[1] - a[1])) {
