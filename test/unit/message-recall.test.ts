@@ -7,33 +7,16 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { queueMessages } from "../../durable-objects/consciousness/embed-queue";
-import { EmbedBacklog, type EmbedFn, type Embedder } from "../../durable-objects/consciousness/embeddings";
+import { EmbedBacklog } from "../../durable-objects/consciousness/embeddings";
 import { GraphStore, type Stamp } from "../../durable-objects/consciousness/graph";
 import { messageText, MESSAGES_NS, recallMessages } from "../../durable-objects/consciousness/message-recall";
 import { RecordStore } from "../../durable-objects/consciousness/records";
 import { indexPending } from "../../durable-objects/consciousness/search";
-import { normalize } from "../../lib/embed/vector";
 import { MessageRecallSchema } from "../../lib/message-recall-types";
 import { call, ok } from "./helpers";
+import { bagOfWords, bagSpec, hashWords } from "./bag-of-words";
 
-const DIM = 64;
-function hashWords(text: string): Float32Array {
-  const v = new Float32Array(DIM);
-  for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    let h = 2166136261;
-    for (const c of w) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-    v[(h >>> 0) % DIM]! += 1;
-  }
-  return normalize(v);
-}
-const bagOfWords: EmbedFn = (_spec, texts) => Promise.resolve(texts.map(hashWords));
-const spec: Embedder = {
-  kind: "remote",
-  id: "remote:bag-of-words",
-  model: "bag-of-words",
-  endpoint: "http://embedder.invalid/v1/embeddings",
-  timeoutMs: 1000,
-};
+const spec = bagSpec();
 
 let objects = 0;
 function withState<T>(

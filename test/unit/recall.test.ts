@@ -26,25 +26,9 @@ import {
 import { dequantize, dot, fuseRanks, normalize, quantize, topK } from "../../lib/embed/vector";
 import { migrate } from "../../lib/sql";
 import { call, freshNamespace, ok } from "./helpers";
+import { bagOfWords, bagSpec, DIM, hashWords } from "./bag-of-words";
 
-const DIM = 64;
-function hashWords(text: string): Float32Array {
-  const v = new Float32Array(DIM);
-  for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    let h = 2166136261;
-    for (const c of w) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-    v[(h >>> 0) % DIM]! += 1;
-  }
-  return normalize(v);
-}
-const bagOfWords: EmbedFn = (_spec, texts) => Promise.resolve(texts.map(hashWords));
-const spec = (model = "bag-of-words"): Embedder => ({
-  kind: "remote",
-  id: `remote:${model}`,
-  model,
-  endpoint: "http://embedder.invalid/v1/embeddings",
-  timeoutMs: 1000,
-});
+const spec = bagSpec;
 
 let objects = 0;
 function withState<T>(
