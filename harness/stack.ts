@@ -150,3 +150,15 @@ export class TestStack extends AiosProcess {
     return (await r.json()) as T;
   }
 }
+
+/** Waits until every stack holds the same consciousness (identical digests); answers that digest. */
+export function converged(stacks: TestStack[], timeoutMs = 15_000): Promise<string> {
+  return until(
+    async () => {
+      const d = await Promise.all(stacks.map((s) => s.digest()));
+      return new Set(d).size === 1 && d[0];
+    },
+    timeoutMs,
+    100,
+  );
+}

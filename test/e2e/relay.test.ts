@@ -11,7 +11,7 @@ import { deriveRelayKey } from "../../lib/cluster-keys";
 import { OFFER_HEADER, RELAY_TARGET, offerHeader } from "../../lib/relay-protocol";
 import { admissionProof, generateKeyPair, signRequest } from "../../durable-objects/identity/signing";
 import { TestRelay } from "../../harness/relay";
-import { ROOT, TestStack, until } from "../../harness/stack";
+import { ROOT, TestStack, until, converged } from "../../harness/stack";
 
 const SECRET = "relay-e2e-secret";
 const RELAY_IP = "127.0.70.1";
@@ -29,17 +29,6 @@ interface RelayPeer {
 }
 const relayState = async (s: TestStack) =>
   ((await (await s.api("/sync/state")).json()) as { peers: RelayPeer[] }).peers.find((p) => p.peer_id.startsWith("relay:"));
-
-async function converged(stacks: TestStack[], timeoutMs = 15_000): Promise<string> {
-  return until(
-    async () => {
-      const d = await Promise.all(stacks.map((s) => s.digest()));
-      return new Set(d).size === 1 && d[0];
-    },
-    timeoutMs,
-    100,
-  );
-}
 
 /** Every byte of every file under `dir`. */
 function filesUnder(dir: string): Buffer[] {

@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { median } from "../../harness/measure";
 import { DelayProxy } from "../helpers/delay-proxy";
-import { PORTS, TestStack, sleep, until } from "../../harness/stack";
+import { PORTS, TestStack, converged, sleep, until } from "../../harness/stack";
 
 /** AIOS_SOAK=1 (set by `npm run soak`): the long form. */
 const SOAK = process.env["AIOS_SOAK"] === "1";
@@ -143,14 +143,7 @@ describe("a slow peer", () => {
         const writesDone = performance.now();
         await Promise.all(pending);
         // Every write on B (sent to it directly) and on A is everywhere: identical digests.
-        const digest = await until(
-          async () => {
-            const d = await Promise.all([a, b, c].map((s) => s.digest()));
-            return new Set(d).size === 1 && d[0];
-          },
-          20_000,
-          100,
-        );
+        const digest = await converged([a, b, c], 20_000);
         const convergedMs = Math.round(performance.now() - writesDone);
         expect(digest).toMatch(/^[0-9a-f]{64}$/);
         watching = false;

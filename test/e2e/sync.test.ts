@@ -1,23 +1,12 @@
 /** Replication end to end: stacks on 127.0.33.x replicate the whole consciousness and converge. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, until } from "../../harness/stack";
+import { TestStack, until, converged } from "../../harness/stack";
 
 const ENV = { AIOS_CLUSTER_SECRET: "sync-secret", AIOS_API_TOKEN: "sync-token" };
 type Graph = { entities: { name: string; entityType: string; observations: string[] }[]; relations: unknown[] };
 
 const graphOf = async (s: TestStack, ns = "default") =>
   (await (await s.api(`/memory/read_graph?namespace=${ns}`)).json()) as Graph;
-
-async function converged(stacks: TestStack[], timeoutMs = 15_000): Promise<string> {
-  return until(
-    async () => {
-      const d = await Promise.all(stacks.map((s) => s.digest()));
-      return new Set(d).size === 1 && d[0];
-    },
-    timeoutMs,
-    100,
-  );
-}
 
 describe("LAN sync", () => {
   let a: TestStack, b: TestStack, c: TestStack;
