@@ -2,7 +2,9 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import path from "node:path";
 import type { WorkerOptions } from "miniflare";
 import { defineConfig } from "vitest/config";
-import { bundleWorkers, readWorkerSpecs, workerOptions } from "./launcher/workers.ts";
+import { miniflareOptions } from "./launcher/miniflare-options.ts";
+import { runtimeWorker } from "./launcher/workerd-config.ts";
+import { bundleWorkers, readWorkerSpecs } from "./launcher/workers.ts";
 
 // Two layers: unit/integration tests inside workerd, and end-to-end tests in
 // Node that start real stacks with the launcher and talk to them over sockets.
@@ -59,7 +61,7 @@ export default defineConfig(async () => {
                 // Tests only: the other workers' objects in the test isolate, and their HTTP entries.
                 durableObjects: UNIT_OBJECTS,
                 serviceBindings: { DISCOVERY_HTTP: "aios-discovery", BRIDGE_HTTP: "aios-bridge", METRICS_HTTP: "aios-metrics" },
-                workers: specs.map((s) => pointAtRunner(workerOptions(s, scripts.get(s.service)!, UNIT_VARS))),
+                workers: specs.map((s) => pointAtRunner(miniflareOptions(runtimeWorker(s, scripts.get(s.service)!, UNIT_VARS)))),
               },
             }),
           ],

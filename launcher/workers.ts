@@ -1,13 +1,13 @@
 /**
- * Turns the wrangler.toml files (the single description of each worker, also
- * used by `wrangler dev` and `wrangler deploy`) into Miniflare options, and
- * bundles each worker's TypeScript with esbuild.
+ * Reads the wrangler.toml files (the single description of each worker, also
+ * used by `wrangler dev` and `wrangler deploy`; workerd-config.ts turns them
+ * into the runtime's configuration), and bundles each worker's TypeScript with
+ * esbuild.
  */
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "smol-toml";
-import type { WorkerOptions } from "miniflare";
 
 export const WORKER_CONFIGS = {
   cell: "wrangler.toml",
@@ -127,42 +127,4 @@ export function writeAtomically(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, data);
   renameSync(tmp, file);
-}
-
-export interface Socket {
-  host: string;
-  port: number;
-}
-
-/** Miniflare options for one worker, from its wrangler.toml plus the launcher's vars and socket. */
-export function workerOptions(
-  spec: WorkerSpec,
-  scriptPath: string,
-  bindings: Record<string, string>,
-  socket?: Socket,
-): WorkerOptions {
-  const c = spec.config;
-  const sqlite = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
-  const durableObjects: NonNullable<WorkerOptions["durableObjects"]> = {};
-  for (const b of c.durable_objects?.bindings ?? []) {
-    durableObjects[b.name] = b.script_name
-      ? { className: b.class_name, scriptName: b.script_name }
-      : { className: b.class_name, useSQLite: sqlite.has(b.class_name) };
-  }
-  const serviceBindings: NonNullable<WorkerOptions["serviceBindings"]> = {};
-  for (const s of c.services ?? []) {
-    serviceBindings[s.binding] = s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service;
-  }
-  return {
-    name: c.name,
-    modules: true,
-    scriptPath,
-    modulesRoot: path.dirname(scriptPath),
-    compatibilityDate: c.compatibility_date,
-    compatibilityFlags: c.compatibility_flags ?? [],
-    bindings: { ...(c.vars ?? {}), ...bindings },
-    durableObjects,
-    serviceBindings,
-    ...(socket ? { unsafeDirectSockets: [{ host: socket.host, port: socket.port }] } : {}),
-  };
 }
