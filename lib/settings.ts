@@ -177,8 +177,7 @@ export const SETTINGS = {
     workers: [],
   }),
   AIOS_DATA_DIR: setting(z._default(text, "./data"), {
-    meaning:
-      "persistent state (Durable Object SQLite, API token); also the runtime's scratch files (`.runtime/tmp`, emptied at each start), so nothing piles up in `/tmp`",
+    meaning: "persistent state: the Durable Objects' SQLite files, the API token, and which runtime processes run on it",
     default: "`./data`",
     workers: [],
   }),
