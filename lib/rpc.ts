@@ -5,6 +5,7 @@
 import type { CodeAssistInput } from "./code-assist";
 import { HttpError } from "./errors";
 import type { GraphOp, GraphRequest } from "./graph-types";
+import type { MessageRecallAnswer, MessageRecallRequest } from "./message-recall-types";
 import type { RecallAnswer, RecallRequest } from "./recall-types";
 import type { CounterDelta, MetricsSink } from "./metrics-buffer";
 import type { CellContext, ContextInput, LevelReport, MessageInput, MessageQuery } from "./state-types";
@@ -130,6 +131,8 @@ export interface CellRpc {
   codeAssist(input: CodeAssistInput, trace?: string): Promise<Answer<JsonObject>>;
   sendMessage(input: MessageInput): Promise<Answer<JsonObject>>;
   messages(query: MessageQuery): Promise<Answer<JsonObject>>;
+  /** Messages found by meaning (POST /messages/recall). */
+  recallMessages(request: MessageRecallRequest, trace?: string): Promise<Answer<MessageRecallAnswer>>;
   /** The level with its primitives and measured inputs (GET /consciousness). */
   consciousness(): Promise<Answer<JsonObject>>;
   /** Discovery's peers with this cell's sync state per peer (GET /peers). */

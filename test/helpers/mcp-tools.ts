@@ -21,6 +21,7 @@ export const CELL_TOOLS = [
   "get_consciousness",
   "send_message",
   "read_messages",
+  "recall_messages",
   "get_context",
   "set_context",
 ] as const;

@@ -176,4 +176,23 @@ describe("bridge /mcp", () => {
     expect(second.messages.map((m) => m.content)).toEqual(["m0"]);
     expect(second.next_cursor).toBeNull();
   });
+
+  it("recall_messages finds a message sent with send_message, and names a bad argument", async () => {
+    const word = `okapi${freshNamespace()}`;
+    expect((await tool("send_message", { content: `the ${word} release is signed`, type: "status" })).isError).toBeFalsy();
+    await ok("/message", { content: "lunch is at noon" });
+    const found = (await tool("recall_messages", { query: `is the ${word} release signed?`, limit: 3 })).structuredContent as {
+      results: { content: unknown; message_type: string }[];
+      fallback?: boolean;
+      reason?: string;
+    };
+    // No embedder in the unit tests: the answer says so and finds the message by its words.
+    expect(found.fallback).toBe(true);
+    expect(found.reason).toBeTruthy();
+    expect(found.results[0]).toMatchObject({ content: `the ${word} release is signed`, message_type: "status" });
+    expect(found.results.some((m) => m.content === "lunch is at noon")).toBe(false);
+    const bad = await tool("recall_messages", { query: "" });
+    expect(bad.isError).toBe(true);
+    expect(bad.content[0]!.text).toContain("query");
+  });
 });

@@ -3,12 +3,14 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { CodeAssistInput } from "../../lib/code-assist";
 import { unavailable } from "../../lib/errors";
 import type { GraphOp, GraphRequest } from "../../lib/graph-types";
+import type { MessageRecallRequest } from "../../lib/message-recall-types";
 import type { RecallRequest } from "../../lib/recall-types";
 import { createLogger } from "../../lib/log";
 import { answer, type Answer, type CellInfo, type CellMetrics, type CellRpc } from "../../lib/rpc";
 import { vars } from "../../lib/vars";
 import type { ContextInput, LevelReport, MessageInput, MessageQuery } from "../../lib/state-types";
 import { assist } from "./code-assist";
+import { recallMessages } from "./recall-routes";
 import { cellApp } from "./routes";
 import * as ops from "./state-routes";
 import { cellInfo, cellMetrics, consciousnessReport, peersView } from "./status";
@@ -69,6 +71,10 @@ export class CellEntrypoint extends WorkerEntrypoint<CellEnv> implements CellRpc
 
   messages(query: MessageQuery) {
     return answer(() => ops.listMessages(this.env, query));
+  }
+
+  recallMessages(request: MessageRecallRequest, trace?: string) {
+    return this.call("recallMessages", trace, () => recallMessages(this.env, request));
   }
 
   consciousness() {

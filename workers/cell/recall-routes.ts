@@ -30,7 +30,8 @@ export async function recallStatus(_req: AppRequest, env: CellEnv): Promise<Resp
   return json(await state(env).embedStatus());
 }
 
-async function recallMessages(env: CellEnv, req: MessageRecallRequest): Promise<MessageRecallAnswer> {
+/** Messages by meaning, in the API's shape (the REST routes and the cell's typed `recallMessages`). */
+export async function recallMessages(env: CellEnv, req: MessageRecallRequest): Promise<MessageRecallAnswer> {
   const answer = await state(env).recallMessages(req);
   return { ...answer, results: answer.results.map(({ score, ...row }) => ({ ...toMessage(row), score })) };
 }

@@ -1,5 +1,6 @@
 /** The cell's own tools: code assistance, peers, consciousness, messages and context. */
 import { CodeAssistSchema, type CodeAssistInput } from "../../../lib/code-assist";
+import { MESSAGE_RECALL_LIMITS, MessageRecallSchema, type MessageRecallRequest } from "../../../lib/message-recall-types";
 import type { Answer, CellBinding } from "../../../lib/rpc";
 import {
   ContextSchema,
@@ -59,6 +60,16 @@ export const CELL_TOOLS: ToolSpec[] = [
     input: MessageQuerySchema,
     annotations: READ,
     run: (cell, args) => run(cell, (c) => c.messages(args as MessageQuery)),
+  },
+  {
+    name: "recall_messages",
+    title: "Recall Messages",
+    description:
+      'Find the messages between cells that are about a question in natural language, e.g. "did the nightly backup fail?": nearest in meaning first, each with its score. ' +
+      `At most \`limit\` messages (default ${MESSAGE_RECALL_LIMITS.defaultResults}). Where the stack has no embedder the answer says \`fallback\` and why, and holds the newest messages that contain a word of the question.`,
+    input: MessageRecallSchema,
+    annotations: READ,
+    run: (cell, args) => run(cell, (c) => c.recallMessages(args as MessageRecallRequest)),
   },
   {
     name: "get_context",
