@@ -147,7 +147,6 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
             vector: () => this.replication.versionVector(this.oseq),
             changesSince: (vv, limit) => this.replication.changesSince(vv, this.oseq, limit),
             applyRemote: (rows) => this.applyRemote(rows, link),
-            mergeVector: (vv) => this.mergeVector(vv),
             count: (deltas) => this.count(deltas),
             background: (p) => ctx.waitUntil(p),
             wake: (at) => this.wake(at),

@@ -7,15 +7,20 @@
  */
 import * as z from "zod/mini";
 import { keyedId, open, seal, type ContentKeys } from "./cluster-keys";
-import { SyncRow, VersionVector } from "./sync-types";
+import { CONTEXT_DATA_MAX, SyncRow, VersionVector } from "./sync-types";
 
 /** The cell id a relay signs as and is addressed by (`x-aios-target`). */
 export const RELAY_TARGET = "relay";
 /** The header carrying a cell's admission offer to a relay: "<public key> <created> <proof>". */
 export const OFFER_HEADER = "x-aios-offer";
-/** Largest push or pull body, and largest sealed row (a context may be 300 KB of JSON). */
+/** Largest push or pull body. */
 export const RELAY_BODY_LIMIT = 2 * 1024 * 1024;
-export const MAX_SEALED = 600_000;
+/**
+ * Largest sealed row: the largest row is a context at its limit, every character 3 bytes of UTF-8
+ * (and a quote or backslash, escaped, only 2), plus its other fields; sealed, that gains a nonce and
+ * a tag and grows by a third (base64url). One such row always fits a body; a page holds it alone.
+ */
+export const MAX_SEALED = Math.ceil(((3 * CONTEXT_DATA_MAX + 1024 + 28) * 4) / 3);
 /** Rows per page, and the bytes of sealed rows a page stops at. */
 export const RELAY_PAGE_ROWS = 500;
 export const RELAY_PAGE_BYTES = 1024 * 1024;

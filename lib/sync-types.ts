@@ -45,7 +45,9 @@ export const MessageRow = z.object({
   at: str(40),
   ...stamp,
 });
-export const ContextRow = z.object({ t: z.literal("c"), cell: str(128), data: str(300_000), at: str(40), ...stamp });
+/** The longest context a row carries (its JSON text, in UTF-16 units). */
+export const CONTEXT_DATA_MAX = 300_000;
+export const ContextRow = z.object({ t: z.literal("c"), cell: str(128), data: str(CONTEXT_DATA_MAX), at: str(40), ...stamp });
 
 export const SyncRow = z.discriminatedUnion("t", [EntityRow, ObservationRow, RelationRow, MessageRow, ContextRow]);
 export type SyncRow = z.infer<typeof SyncRow>;
@@ -76,4 +78,17 @@ export function sameVector(a: VersionVector, b: VersionVector): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
   return true;
+}
+
+/** Whether `a` holds every change `b` holds: at least `b`'s count for every cell. */
+export function covers(a: VersionVector, b: VersionVector): boolean {
+  for (const [k, n] of Object.entries(b)) if ((a[k] ?? 0) < n) return false;
+  return true;
+}
+
+/** The larger count of each cell. */
+export function maxVector(a: VersionVector, b: VersionVector): VersionVector {
+  const out: VersionVector = { ...a };
+  for (const [k, n] of Object.entries(b)) if (n > (out[k] ?? 0)) out[k] = n;
+  return out;
 }

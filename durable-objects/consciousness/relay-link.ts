@@ -6,6 +6,13 @@
  * pushed): the cell then syncs at once. While the socket is down the cell polls
  * and keeps trying to reconnect; while it is up a slow anti-entropy sync
  * repairs anything a lost message missed.
+ *
+ * The relay is trusted with availability, not with the cells' state: its
+ * version vector only says what to ask it for next (a cursor kept per relay),
+ * never what this cell holds. The cell's own vector rises only with rows it
+ * opened and merged, so a relay (or whoever holds the relay key) that claims
+ * to hold more than it does can withhold rows, but cannot make this cell skip
+ * rows from its LAN peers or reuse its own sequence numbers.
  */
 import { deriveContentKeys, deriveRelayKey, type ContentKeys } from "../../lib/cluster-keys";
 import { parseJsonText } from "../../lib/http";
@@ -24,7 +31,7 @@ import {
   type SealedRow,
 } from "../../lib/relay-protocol";
 import { admissionProof } from "../identity/signing";
-import { sameVector, type SyncRow, type VersionVector } from "../../lib/sync-types";
+import { covers, maxVector, type SyncRow, type VersionVector } from "../../lib/sync-types";
 import type { SyncState } from "./sync-state";
 
 /** With the news socket up: a sync this often, in case news was lost. */
@@ -33,6 +40,11 @@ export const RELAY_SYNC_MS = 60_000;
 export const RELAY_POLL_MS = 5000;
 /** Keep-alive pings on the socket (the relay answers them without waking). */
 export const RELAY_PING_MS = 30_000;
+/** A socket whose ping got no pong this soon is dead (a Wi-Fi switch, a NAT entry dropped): reconnect. */
+export const RELAY_PONG_MS = 10_000;
+/** A refused cell (wrong secret, or its id pinned to another key) asks again after this, doubling up to RELAY_REFUSED_MAX_MS. */
+export const RELAY_REFUSED_MS = 60_000;
+export const RELAY_REFUSED_MAX_MS = 10 * 60_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_PAGES = 20;
 const SOON_MS = 10;
@@ -45,7 +57,6 @@ export interface RelayHost {
   vector(): VersionVector;
   changesSince(vv: VersionVector, limit: number): { rows: SyncRow[]; more: boolean };
   applyRemote(rows: SyncRow[]): number;
-  mergeVector(vv: VersionVector): void;
   count(deltas: CounterDelta[]): void;
   background(p: Promise<unknown>): void;
   /** Asks for the owner's alarm to run by `at`. */
@@ -60,12 +71,20 @@ export class RelayLink {
   private socket: WebSocket | undefined;
   private connecting = false;
   private lastPing = 0;
+  /** When the last pong came (the relay answers each ping). */
+  private lastPong = 0;
   private nextSync = 0;
   private running: Promise<void> | undefined;
   private again = false;
   private soonTimer: ReturnType<typeof setTimeout> | undefined;
   /** The relay refused us (wrong secret, or our id pinned to another key): ask again only slowly. */
   private refused = false;
+  private refusedFor = RELAY_REFUSED_MS;
+  /**
+   * What the relay has given us, per cell: its rows up to here were received (opened or not). Pulls
+   * ask for what lies beyond this and our own vector; it starts again from our vector after a restart.
+   */
+  private cursor: VersionVector = {};
 
   constructor(
     private readonly host: RelayHost,
@@ -80,6 +99,7 @@ export class RelayLink {
 
   /** From the owner's alarm: whatever is due; returns when this link next needs the alarm. */
   tick(now = Date.now()): number {
+    if (this.socket && this.lastPing > this.lastPong && now - this.lastPing >= RELAY_PONG_MS) this.dropSocket();
     if (!this.socket && !this.connecting && !this.refused) this.host.background(this.connect());
     if (this.socket && now - this.lastPing >= RELAY_PING_MS) {
       this.lastPing = now;
@@ -91,7 +111,10 @@ export class RelayLink {
     }
     if (now >= this.nextSync) this.host.background(this.sync());
     const syncAt = Math.max(this.nextSync, now + 1000);
-    if (this.socket) return Math.min(syncAt, this.lastPing + RELAY_PING_MS);
+    if (this.socket) {
+      const awaitingPong = this.lastPing > this.lastPong;
+      return Math.min(syncAt, awaitingPong ? this.lastPing + RELAY_PONG_MS : this.lastPing + RELAY_PING_MS);
+    }
     return this.refused ? syncAt : Math.min(syncAt, now + RELAY_POLL_MS);
   }
 
@@ -129,29 +152,37 @@ export class RelayLink {
     const totals = { rows: 0, sent: 0, received: 0 };
     try {
       const { content } = await this.keyring();
-      // Pull what we lack.
+      // Pull what we lack: beyond our vector and beyond what this relay already gave us.
       let theirs: VersionVector = {};
       let more = true;
       for (let page = 0; more && page < MAX_PAGES; page++) {
-        const r = await this.post("/relay/pull", { vv: this.host.vector(), limit: RELAY_PAGE_ROWS }, totals);
+        const vv = maxVector(this.host.vector(), this.cursor);
+        const r = await this.post("/relay/pull", { vv, limit: RELAY_PAGE_ROWS }, totals);
         const response = parseJsonText(r, RelayPullResponse);
+        theirs = response.vv;
+        // A relay that lost rows (its storage was reset) is asked for them again as others push them back.
+        for (const [origin, seq] of Object.entries(this.cursor))
+          if ((theirs[origin] ?? 0) < seq) this.cursor[origin] = theirs[origin] ?? 0;
         const opened: SyncRow[] = [];
         for (const sealed of response.rows) {
           const row = await openRow(content, sealed);
           if (row) opened.push(row);
+          // Past this row next time, opened or not: a row that does not open is not asked for again.
+          if (sealed.s > (this.cursor[sealed.o] ?? 0)) this.cursor[sealed.o] = sealed.s;
         }
         const unreadable = response.rows.length - opened.length;
         if (unreadable) this.host.count([{ name: "aios_relay_unreadable_rows_total", labels: {}, delta: unreadable }]);
         totals.rows += this.host.applyRemote(opened);
-        theirs = response.vv;
         more = response.more;
-        if (!more) this.host.mergeVector(theirs);
+        // The relay has nothing more: what it counts beyond the rows it sent was overwritten since.
+        if (!more) this.cursor = maxVector(this.cursor, theirs);
+        else if (response.rows.length === 0) throw new Error(`${this.url}: the relay says there is more but sent nothing`);
       }
-      // Push what it lacks, sealed.
-      for (let page = 0; !more && page < MAX_PAGES; page++) {
+      // Push what it lacks, sealed (also when the pull has pages left: the next sync goes on with them).
+      for (let page = 0; page < MAX_PAGES; page++) {
         const vv = this.host.vector();
         const { rows, more: left } = this.host.changesSince(theirs, RELAY_PAGE_ROWS);
-        if (rows.length === 0 && sameVector(vv, theirs)) break;
+        if (rows.length === 0 && covers(theirs, vv)) break;
         const sealed: SealedRow[] = [];
         let bytes = 0;
         for (const row of rows) {
@@ -165,9 +196,11 @@ export class RelayLink {
         theirs = parseJsonText(r, RelayPushResponse).vv;
         if (complete) break;
       }
+      this.refused = false;
+      this.refusedFor = RELAY_REFUSED_MS;
       this.host.state.roundOk(
         this.id,
-        !more && sameVector(this.host.vector(), theirs),
+        !more && covers(theirs, this.host.vector()),
         totals.rows,
         totals.sent,
         totals.received,
@@ -175,9 +208,19 @@ export class RelayLink {
       );
       this.count("ok", totals);
     } catch (e) {
+      if (e instanceof RelayRefused) this.onRefused();
       this.host.state.roundFailed(this.id, e instanceof Error ? e.message : String(e));
       this.count(e instanceof RelayRefused ? "refused" : "error", totals);
     }
+  }
+
+  /** Refused: no socket, no polling; ask again after a wait that doubles while the refusals go on. */
+  private onRefused(): void {
+    this.refused = true;
+    this.dropSocket();
+    this.nextSync = Date.now() + this.refusedFor;
+    this.host.wake(this.nextSync);
+    this.refusedFor = Math.min(RELAY_REFUSED_MAX_MS, this.refusedFor * 2);
   }
 
   private count(result: string, t: { rows: number; sent: number; received: number }): void {
@@ -240,13 +283,15 @@ export class RelayLink {
       const ws = res.webSocket;
       if (!ws) {
         await res.body?.cancel();
+        if (res.status === 401 || res.status === 403) this.onRefused();
         return;
       }
       ws.accept();
       this.socket = ws;
-      this.lastPing = Date.now();
+      this.lastPing = this.lastPong = Date.now();
       ws.addEventListener("message", (event) => {
         if (event.data === "news") this.soon();
+        else if (event.data === "pong") this.lastPong = Date.now();
       });
       ws.addEventListener("close", () => this.dropSocket(ws));
       ws.addEventListener("error", () => this.dropSocket(ws));

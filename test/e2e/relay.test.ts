@@ -257,4 +257,28 @@ describe("sync through a relay", () => {
     expect(after.rows).toBe(before.rows);
     expect(after.cells).toBe(before.cells);
   });
+
+  // Last: the claim it makes stays in the relay's vector.
+  it("a relay-key holder claiming rows it does not hold cannot raise a cell's vector or its own sequence numbers", async () => {
+    const pair = await generateKeyPair();
+    const id = "probe-claims";
+    const created = Math.floor(Date.now() / 1000);
+    const proof = await admissionProof(await deriveRelayKey(SECRET), id, pair.publicKey, created);
+    const claim = { ra: 1e12, ghost: 1e12 };
+    const request = new Request(`${RELAY_URL}/relay/push`, {
+      method: "POST",
+      headers: { "content-type": "application/json", [OFFER_HEADER]: offerHeader(pair.publicKey, created, proof) },
+      body: JSON.stringify({ rows: [], vv: claim, complete: true }),
+    });
+    const pushed = await fetch(await signRequest(request, { keyId: id, privateKey: pair.privateKey }, { target: RELAY_TARGET }));
+    expect(pushed.status).toBe(200);
+    // A write on ra makes it sync with the relay, which now claims all of the above.
+    const since = Date.now();
+    await a.memory("create_entities", { entities: [{ name: "AfterClaim", entityType: "note", observations: [] }] });
+    await until(async () => Date.parse((await relayState(a))?.last_success ?? "0") > since, 10_000);
+    const { vv } = (await (await a.api("/sync/state")).json()) as { vv: Record<string, number> };
+    expect(vv.ra).toBeGreaterThan(0);
+    expect(vv.ra).toBeLessThan(1e6);
+    expect(vv.ghost ?? 0).toBe(0);
+  });
 });

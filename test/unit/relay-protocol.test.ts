@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { deriveContentKeys, type ContentKeys } from "../../lib/cluster-keys";
 import { ConfigError, parseRelayConfig, parseStackConfig } from "../../lib/config";
 import { parseRelayList } from "../../lib/relay-config";
-import { openRow, parseOfferHeader, offerHeader, sealRow, SealedRow } from "../../lib/relay-protocol";
-import type { SyncRow } from "../../lib/sync-types";
+import { openRow, parseOfferHeader, offerHeader, RELAY_BODY_LIMIT, sealRow, SealedRow } from "../../lib/relay-protocol";
+import { CONTEXT_DATA_MAX, SyncRow } from "../../lib/sync-types";
 
 const entity: SyncRow = { t: "e", ns: "proj", n: "Desk", y: "machine", d: 0, h: "001700000000000-000001", o: "cell-a", s: 7 };
 const observation: SyncRow = {
@@ -33,6 +33,26 @@ describe("sealed rows", () => {
       expect({ h: sealed.h, o: sealed.o, s: sealed.s, d: sealed.d }).toEqual({ h: row.h, o: row.o, s: row.s, d: row.d });
       const text = JSON.stringify(sealed);
       for (const plain of ["proj", "Desk", "machine", "screens", "tag-1"]) expect(text).not.toContain(plain);
+      expect(await openRow(keys, sealed)).toEqual(row);
+    }
+  });
+
+  it("the largest context a row can carry seals within the limits, and a page of one such row is a body the relay takes", async () => {
+    // A context's data is JSON text: control characters come escaped; quotes, backslashes and wide characters do not.
+    for (const ch of ["\u4e2d", '"', "\\"]) {
+      const row: SyncRow = {
+        t: "c",
+        cell: "c".repeat(128),
+        data: ch.repeat(CONTEXT_DATA_MAX),
+        at: "2026-12-07T00:00:00.000Z",
+        h: "001700000000000-000001",
+        o: "cell-a",
+        s: 1,
+      };
+      expect(SyncRow.safeParse(row).success).toBe(true);
+      const sealed = await sealRow(keys, row);
+      expect(SealedRow.safeParse(sealed).success, JSON.stringify(ch)).toBe(true);
+      expect(JSON.stringify({ rows: [sealed], vv: { "cell-a": 1 }, complete: true }).length).toBeLessThan(RELAY_BODY_LIMIT);
       expect(await openRow(keys, sealed)).toEqual(row);
     }
   });
