@@ -283,7 +283,8 @@ export class RelayLink {
       const ws = res.webSocket;
       if (!ws) {
         await res.body?.cancel();
-        if (res.status === 401 || res.status === 403) this.onRefused();
+        // Refused: no more reconnecting; the sync that is refused too sets when to ask again.
+        if (res.status === 401 || res.status === 403) this.refused = true;
         return;
       }
       ws.accept();
