@@ -93,7 +93,7 @@ describe("the MCP server definition provider", () => {
     expect(r).toEqual({ kind: "unsupported", reason: expect.stringMatching(/1\.99\.3.*1\.101/) });
   });
 
-  it("on VS Code 1.100, where the API is a proposal that throws when called, registers nothing and says why", () => {
+  it("on stock VS Code 1.100, where the API is a proposal that throws when called, registers nothing and says why", () => {
     const r = registerMcpProvider(
       {
         ...host(() => {
@@ -103,7 +103,12 @@ describe("the MCP server definition provider", () => {
       },
       () => "http://x/mcp",
     );
-    expect(r).toEqual({ kind: "unsupported", reason: expect.stringMatching(/1\.100\.3 refused.*mcpConfigurationProvider/) });
+    expect(r).toEqual({
+      kind: "unsupported",
+      reason: expect.stringMatching(
+        /1\.100\.3 refused .*proposed API; it is final from VS Code 1\.101.*mcpConfigurationProvider/,
+      ),
+    });
   });
 
   it("the package.json asks for no proposed API (VS Code would refuse to install it from the Marketplace)", () => {
