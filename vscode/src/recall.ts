@@ -4,6 +4,7 @@
  * the answer says which. Results are shaped once, for a quick pick, a
  * read-only document and text to insert.
  */
+import { MEMORY_LIMITS } from "./limits";
 import type { McpClient } from "./mcp";
 
 export interface RecallHit {
@@ -105,11 +106,12 @@ async function searchNodes(mcp: McpClient, query: string, namespace: string | un
 }
 
 /**
- * Without recall: the whole question as search_nodes' substring first; if that
- * finds nothing, each keyword, ranked by how many keywords found the entity.
+ * Without recall: the whole question as search_nodes' substring first (when
+ * search_nodes takes a query that long); if that finds nothing, each keyword,
+ * ranked by how many keywords found the entity.
  */
 async function searchFallback(mcp: McpClient, query: string, namespace: string | undefined, limit: number): Promise<RecallHit[]> {
-  const whole = await searchNodes(mcp, query, namespace);
+  const whole = query.length <= MEMORY_LIMITS.searchQuery ? await searchNodes(mcp, query, namespace) : [];
   const toHit = (e: GraphEntity, foundBy: string): RecallHit => ({
     name: e.name,
     ...(e.entityType ? { entityType: e.entityType } : {}),
@@ -189,4 +191,19 @@ export function hitDocument(hit: RecallHit, query: string, via: RecallAnswer["vi
 /** What "insert" puts at the cursor: the observations, one per line. */
 export function hitInsertText(hit: RecallHit): string {
   return hit.observations.join("\n");
+}
+
+/**
+ * Where "insert" writes: the editor Recall… was started from while it is
+ * still open, else the active one (that editor was closed meanwhile), else
+ * none. `moved` says the text goes elsewhere than where the command started.
+ */
+export function insertionTarget<E>(
+  started: E | undefined,
+  visible: readonly E[],
+  active: E | undefined,
+): { editor: E; moved: boolean } | undefined {
+  if (started !== undefined && visible.includes(started)) return { editor: started, moved: false };
+  if (active !== undefined) return { editor: active, moved: started !== undefined && started !== active };
+  return undefined;
 }
