@@ -134,7 +134,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   shareActive();
 
-  const mcp = registerMcpProvider(vscode, () => client.mcpUrl);
+  const mcp = registerMcpProvider(vscode, () => (badUrl ? undefined : client.mcpUrl));
   if (mcp.kind === "registered") {
     log.info(`MCP server "${client.mcpUrl}" offered to VS Code through the MCP server definition provider API`);
     context.subscriptions.push(mcp);
@@ -157,6 +157,7 @@ export function activate(context: vscode.ExtensionContext): void {
           log.warn(`${made.message}: not watching the stack nor sharing the context until it is fixed`);
           poller.pause();
           sharer.setPaused(true);
+          if (mcp.kind === "registered") mcp.refresh();
         } else {
           client = made;
           poller.setClient(made);

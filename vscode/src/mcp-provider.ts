@@ -47,7 +47,8 @@ export const MCP_SERVER_LABEL = "AIOS Cell Stack memory";
 
 export type McpRegistration = { kind: "registered"; refresh(): void; dispose(): void } | { kind: "unsupported"; reason: string };
 
-export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => string): McpRegistration {
+/** `mcpUrl` gives undefined while there is no usable bridge address: then no server is offered. */
+export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => string | undefined): McpRegistration {
   const register = host.lm?.registerMcpServerDefinitionProvider;
   const Definition = host.McpHttpServerDefinition;
   if (typeof register !== "function" || typeof Definition !== "function") {
@@ -59,7 +60,10 @@ export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => str
   const changed = new host.EventEmitter();
   const provider: DefinitionProvider<D> = {
     onDidChangeMcpServerDefinitions: changed.event,
-    provideMcpServerDefinitions: () => [new Definition(MCP_SERVER_LABEL, host.Uri.parse(mcpUrl()))],
+    provideMcpServerDefinitions: () => {
+      const url = mcpUrl();
+      return url === undefined ? [] : [new Definition(MCP_SERVER_LABEL, host.Uri.parse(url))];
+    },
     resolveMcpServerDefinition: (server) => server,
   };
   let registration: Disposable;

@@ -58,7 +58,7 @@ describe("the MCP server definition provider", () => {
   it("registers under the id package.json contributes, offering the bridge's /mcp over HTTP", () => {
     const registered: { id: string; provider: DefinitionProvider<McpHttpServerDefinition> }[] = [];
     let disposed = false;
-    let url = "http://127.0.0.1:3001/mcp";
+    let url: string | undefined = "http://127.0.0.1:3001/mcp";
     const r = registerMcpProvider(
       host((id, provider) => {
         registered.push({ id, provider });
@@ -84,6 +84,11 @@ describe("the MCP server definition provider", () => {
     if (r.kind === "registered") r.refresh();
     expect(told).toBe(1);
     expect(provider.provideMcpServerDefinitions(undefined)[0]!.uri.value).toBe("http://127.0.0.1:4001/mcp");
+    // No usable bridge address: no server offered, rather than one at a stale address.
+    url = undefined;
+    if (r.kind === "registered") r.refresh();
+    expect(told).toBe(2);
+    expect(provider.provideMcpServerDefinitions(undefined)).toEqual([]);
     if (r.kind === "registered") r.dispose();
     expect(disposed).toBe(true);
   });
