@@ -273,6 +273,8 @@ describe.skipIf(!!skipWhy)("the VS Code extension in a real workbench (code-serv
     // The stack has recall, so that is what answers (the search_nodes fallback is unit-tested).
     expect(shown).toMatch(/AIOS recall: \d+ for/);
     expect(shown).not.toContain("search_nodes");
+    // By now VS Code has long checked the tools' schemas (offline here): none was dropped.
+    expect(await page.locator(".notification-toast", { hasText: "invalid parameters" }).count()).toBe(0);
     await page.screenshot({ path: path.join(ROOT, "docs", "vscode-workbench.png") });
     await page.keyboard.press("Enter");
     await page.locator(".tab", { hasText: "Greeting helper.md" }).waitFor({ timeout: 10_000 });

@@ -30,6 +30,12 @@ describe("the extension's MCP client and the bridge's /mcp", () => {
     );
   });
 
+  it("every tool's input schema names its dialect, so VS Code can check it without downloading a meta-schema", async () => {
+    // VS Code drops a tool whose schema it cannot check; without "$schema" it fetches draft-07 from json-schema.org.
+    const tools = (await client().request("tools/list")) as { tools: { name: string; inputSchema: Record<string, unknown> }[] };
+    for (const t of tools.tools) expect(t.inputSchema["$schema"], t.name).toBe("http://json-schema.org/draft-07/schema#");
+  });
+
   it("remembers a selection in a new entity, then in the same one, and recalls it", async () => {
     const mcp = client();
     const ns = freshNamespace();
