@@ -150,11 +150,19 @@ export async function recall(mcp: McpClient, query: string, namespace: string | 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
+/**
+ * A score with `decimals` decimals; one below 0.1 (reciprocal rank fusion gives about 0.016) with
+ * two significant digits instead, so scores stay apart and none reads as "0.00".
+ */
+export function formatScore(score: number, decimals: number): string {
+  return score === 0 || Math.abs(score) >= 0.1 ? score.toFixed(decimals) : score.toPrecision(2);
+}
+
 /** A quick pick row: the entity, its type, how it was found, and its best observation. */
 export function pickItem(hit: RecallHit): { label: string; description: string; detail: string } {
   const how =
     hit.score !== undefined
-      ? `score ${hit.score.toFixed(2)}`
+      ? `score ${formatScore(hit.score, 2)}`
       : hit.foundBy?.length
         ? `matched ${hit.foundBy.join(", ")}`
         : undefined;
@@ -172,7 +180,7 @@ export function hitDocument(hit: RecallHit, query: string, via: RecallAnswer["vi
   const facts = [
     hit.entityType && `type *${hit.entityType}*`,
     hit.namespace && `namespace *${hit.namespace}*`,
-    hit.score !== undefined && `score ${hit.score.toFixed(3)}`,
+    hit.score !== undefined && `score ${formatScore(hit.score, 3)}`,
     hit.foundBy?.length && `found by ${hit.foundBy.join(", ")}`,
   ].filter(Boolean);
   const lines = [`# ${hit.name}`, ""];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { McpClient } from "../src/mcp";
 import { MEMORY_LIMITS } from "../src/limits";
-import { hitDocument, hitInsertText, hitsOf, insertionTarget, keywords, pickItem, recall } from "../src/recall";
+import { formatScore, hitDocument, hitInsertText, hitsOf, insertionTarget, keywords, pickItem, recall } from "../src/recall";
 
 /** A stand-in MCP server with the given tools; tools/call answers from `call`. */
 function server(tools: string[], call: (name: string, args: Record<string, unknown>) => unknown) {
@@ -88,6 +88,14 @@ describe("recall", () => {
     const a = await recall(s.mcp, question, undefined);
     expect(a.hits.map((h) => h.name)).toEqual(["Relay"]);
     expect(s.calls.map((c) => c.args["query"])).toEqual(["relay", "hold", "ciphertext", "background"]);
+  });
+
+  it("a small score keeps two significant digits instead of reading as 0.00", () => {
+    expect(formatScore(0.912, 2)).toBe("0.91");
+    expect(formatScore(0.0164, 2)).toBe("0.016");
+    expect(formatScore(0.00321, 3)).toBe("0.0032");
+    expect(formatScore(0, 2)).toBe("0.00");
+    expect(pickItem({ name: "R", observations: [], score: 0.0049 }).description).toBe("score 0.0049");
   });
 
   it("inserts where it started while that editor is open, else into the active one, else nowhere", () => {
