@@ -119,7 +119,9 @@ export class ContextSharer {
   private desired: SharedContext | undefined;
   /** What the cell has from this window, as far as known (undefined: not known). */
   private cell: CellValue | undefined;
-  private sending: { value: CellValue; done: Promise<void> } | undefined;
+  private sending: { value: CellValue; done: Promise<void>; epoch: number } | undefined;
+  /** Counts the moments the cell's copy became unknown (resend, focus regained): an answer from before says nothing. */
+  private epoch = 0;
   private timer: unknown;
   private enabled = true;
   private focused = true;
@@ -154,7 +156,7 @@ export class ContextSharer {
 
   /** The stack came back (or the bridge changed): send what the editor shows now, even if it was sent before. */
   resend(): void {
-    this.cell = undefined;
+    this.forget();
     this.retryDelay = this.retryFirst;
     this.schedule();
   }
@@ -163,7 +165,7 @@ export class ContextSharer {
   async setEnabled(on: boolean): Promise<void> {
     if (on === this.enabled) return;
     this.enabled = on;
-    if (on) this.cell = undefined;
+    if (on) this.forget();
     this.schedule();
     if (!on) await this.flush();
   }
@@ -176,7 +178,7 @@ export class ContextSharer {
   setFocused(focused: boolean): void {
     if (focused === this.focused) return;
     this.focused = focused;
-    if (focused) this.cell = undefined;
+    if (focused) this.forget();
     this.schedule();
   }
 
@@ -203,9 +205,16 @@ export class ContextSharer {
     return this.focused ? this.desired : undefined;
   }
 
-  /** What the cell will have once the request under way (if any) is answered. */
+  /** What the cell will have once the request under way (if any) is answered; undefined: not known. */
   private expected(): CellValue | undefined {
-    return this.sending ? this.sending.value : this.cell;
+    if (!this.sending) return this.cell;
+    return this.sending.epoch === this.epoch ? this.sending.value : undefined;
+  }
+
+  /** The cell's copy is not known any more (another window may have written since): send again. */
+  private forget(): void {
+    this.cell = undefined;
+    this.epoch++;
   }
 
   private schedule(delay?: number): void {
@@ -242,11 +251,12 @@ export class ContextSharer {
     if (value !== CLEARED) this.mayHaveShared = true;
     const body = value === CLEARED ? {} : value;
     let failure: { e: unknown } | undefined;
+    const epoch = this.epoch;
     const done = this.opts
       .send(body)
       .then(
         () => {
-          this.cell = value;
+          this.cell = epoch === this.epoch ? value : undefined;
           this.retryDelay = this.retryFirst;
           if (value === CLEARED) this.mayHaveShared = false;
           this.opts.onSent?.(body);
@@ -262,7 +272,7 @@ export class ContextSharer {
         this.sending = undefined;
         this.afterSend(failure);
       });
-    this.sending = { value, done };
+    this.sending = { value, done, epoch };
     await done;
   }
 
