@@ -160,8 +160,9 @@ export function formatScore(score: number, decimals: number): string {
 
 /** A quick pick row: the entity, its type, how it was found, and its best observation. */
 export function pickItem(hit: RecallHit): { label: string; description: string; detail: string } {
+  // A score of 0 (the word index alone, with one entity to rank) says nothing; which signal found it does.
   const how =
-    hit.score !== undefined
+    hit.score !== undefined && (hit.score > 0 || !hit.foundBy?.length)
       ? `score ${formatScore(hit.score, 2)}`
       : hit.foundBy?.length
         ? `matched ${hit.foundBy.join(", ")}`

@@ -96,6 +96,7 @@ describe("recall", () => {
     expect(formatScore(0.00321, 3)).toBe("0.0032");
     expect(formatScore(0, 2)).toBe("0.00");
     expect(pickItem({ name: "R", observations: [], score: 0.0049 }).description).toBe("score 0.0049");
+    expect(pickItem({ name: "K", observations: [], score: 0, foundBy: ["keyword"] }).description).toBe("matched keyword");
   });
 
   it("inserts where it started while that editor is open, else into the active one, else nowhere", () => {
