@@ -2,13 +2,17 @@
 import * as vscode from "vscode";
 import { dashboardUrl, type BridgeClient } from "./bridge";
 import { BridgeError } from "./http";
-import { hitDocument, hitInsertText, pickItem, recall, type RecallHit } from "./recall";
+import { fileLabel } from "./context";
+import { MEMORY_LIMITS, tooLong } from "./limits";
+import { hitDocument, hitInsertText, insertionTarget, pickItem, recall, type RecallHit } from "./recall";
 import { entityNames, namespaceOf, observationOf, remember } from "./remember";
 import type { StackState } from "./status";
 import { formatLevel, peerCounts } from "./status";
 
 export interface Services {
   client(): BridgeClient;
+  /** Why the bridge cannot be used (aios.bridgeUrl is not a URL), if so: commands refuse with it. */
+  unusable(): string | undefined;
   state(): StackState;
   pollNow(): Promise<void>;
   namespaceSetting(): string;
@@ -51,14 +55,38 @@ async function failed(s: Services, what: string, e: unknown): Promise<void> {
   }
 }
 
+/** A command that cannot run as configured says why, with a way to the setting, and stops. */
+function refused(what: string, why: string, setting: string): undefined {
+  const open = "Open Settings";
+  void vscode.window.showErrorMessage(`AIOS: ${what}: ${why}.`, open).then((choice) => {
+    if (choice === open) void vscode.commands.executeCommand("workbench.action.openSettings", setting);
+  });
+  return undefined;
+}
+
+/** The namespace for a command, or undefined (having said why) when aios.namespace is not usable. */
+function commandNamespace(
+  s: Services,
+  what: string,
+  editor: vscode.TextEditor | undefined,
+): { namespace: string | undefined } | undefined {
+  const bad = s.unusable();
+  if (bad) return refused(what, bad, "aios.bridgeUrl");
+  const choice = namespaceOf(s.namespaceSetting(), folderNameOf(editor));
+  return "error" in choice ? refused(what, choice.error, "aios.namespace") : choice;
+}
+
 async function recallCommand(s: Services, docs: RecallDocuments): Promise<void> {
   const target = vscode.window.activeTextEditor;
-  const namespace = namespaceOf(s.namespaceSetting(), folderNameOf(target));
+  const ns = commandNamespace(s, "cannot recall", target);
+  if (!ns) return;
+  const namespace = ns.namespace;
   const query = await vscode.window.showInputBox({
     title: "AIOS: Recall",
     prompt: `Ask the shared memory${namespace ? ` (namespace ${namespace})` : ""}`,
     placeHolder: "e.g. how do we sign requests between cells?",
     ignoreFocusOut: true,
+    validateInput: (v) => tooLong(v.trim(), MEMORY_LIMITS.recallQuery, "a question"),
   });
   if (!query?.trim()) return;
   let answer;
@@ -86,7 +114,7 @@ async function recallCommand(s: Services, docs: RecallDocuments): Promise<void> 
   pick.placeholder = "Enter: open as a read-only document · the row's button: insert at the cursor";
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
-  pick.items = answer.hits.map((hit) => ({ ...pickItem(hit), hit, buttons: target ? [insert] : [] }));
+  pick.items = answer.hits.map((hit) => ({ ...pickItem(hit), hit, buttons: [insert] }));
   const done = new Promise<void>((resolve) => {
     pick.onDidAccept(async () => {
       const chosen = pick.selectedItems[0];
@@ -98,8 +126,7 @@ async function recallCommand(s: Services, docs: RecallDocuments): Promise<void> 
     });
     pick.onDidTriggerItemButton(async (e) => {
       pick.hide();
-      if (!target) return;
-      await target.edit((b) => b.replace(target.selection, hitInsertText(e.item.hit)));
+      await insertHit(s, e.item.hit, target);
     });
     pick.onDidHide(() => {
       pick.dispose();
@@ -108,6 +135,31 @@ async function recallCommand(s: Services, docs: RecallDocuments): Promise<void> 
   });
   pick.show();
   await done;
+}
+
+/** Inserts a recalled entity's observations where Recall… started, or (that editor closed) into the active editor. */
+async function insertHit(s: Services, hit: RecallHit, started: vscode.TextEditor | undefined): Promise<void> {
+  const where = insertionTarget(started, vscode.window.visibleTextEditors, vscode.window.activeTextEditor);
+  if (!where) {
+    void vscode.window.showWarningMessage(
+      `AIOS: no editor is open to insert “${hit.name}” into; open a file and insert it again.`,
+    );
+    return;
+  }
+  const { editor } = where;
+  const name = vscode.workspace.asRelativePath(editor.document.uri, false);
+  let done: boolean;
+  try {
+    done = await editor.edit((b) => b.replace(editor.selection, hitInsertText(hit)));
+  } catch (e) {
+    s.log.warn(`insert into ${name} failed: ${(e as Error).message}`);
+    done = false;
+  }
+  if (!done) void vscode.window.showWarningMessage(`AIOS: could not insert “${hit.name}” into ${name} (is it read-only?).`);
+  else if (where.moved)
+    void vscode.window.showInformationMessage(
+      `AIOS: the editor Recall… started from was closed; “${hit.name}” was inserted into ${name}.`,
+    );
 }
 
 /** Picks an existing entity of the namespace or takes a typed name; undefined when cancelled. */
@@ -155,6 +207,9 @@ async function pickEntity(s: Services, namespace: string | undefined): Promise<{
 
 async function rememberCommand(s: Services): Promise<void> {
   const editor = vscode.window.activeTextEditor;
+  const ns = commandNamespace(s, "cannot remember the selection", editor);
+  if (!ns) return;
+  const namespace = ns.namespace;
   if (!editor || editor.selection.isEmpty) {
     void vscode.window.showInformationMessage("AIOS: select the text to remember first.");
     return;
@@ -165,9 +220,23 @@ async function rememberCommand(s: Services): Promise<void> {
     void vscode.window.showInformationMessage("AIOS: the selection is only white space; nothing to remember.");
     return;
   }
-  const namespace = namespaceOf(s.namespaceSetting(), folderNameOf(editor));
+  const uri = editor.document.uri;
+  const file = fileLabel(vscode.workspace.asRelativePath(uri, false), !!vscode.workspace.getWorkspaceFolder(uri));
+  const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+  const observation = observationOf(text, file, sel.start.line + 1, endLine);
+  // Checked before the dialogs, so nothing is asked for an observation the memory would refuse.
+  const long = tooLong(observation, MEMORY_LIMITS.observation, "an observation (the selection and its “from” line)");
+  if (long) {
+    void vscode.window.showErrorMessage(`AIOS: cannot remember the selection: ${long}; select less.`);
+    return;
+  }
   const entity = await pickEntity(s, namespace);
   if (!entity) return;
+  const longName = tooLong(entity.name, MEMORY_LIMITS.name, "an entity's name");
+  if (longName) {
+    void vscode.window.showErrorMessage(`AIOS: cannot remember the selection: ${longName}.`);
+    return;
+  }
   let entityType = "note";
   if (entity.isNew) {
     const typed = await vscode.window.showInputBox({
@@ -175,13 +244,11 @@ async function rememberCommand(s: Services): Promise<void> {
       value: "note",
       prompt: "e.g. note, decision, component, bug",
       ignoreFocusOut: true,
+      validateInput: (v) => tooLong(v.trim(), MEMORY_LIMITS.type, "an entity's type"),
     });
     if (typed === undefined) return;
     entityType = typed.trim() || "note";
   }
-  const file = vscode.workspace.asRelativePath(editor.document.uri, false);
-  const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
-  const observation = observationOf(text, file, sel.start.line + 1, endLine);
   try {
     const { created } = await remember(s.client().mcp, { namespace, entity: entity.name, entityType, observation });
     s.log.info(`remembered in ${entity.name}${namespace ? ` (namespace ${namespace})` : ""}${created ? ", a new entity" : ""}`);
@@ -194,6 +261,8 @@ async function rememberCommand(s: Services): Promise<void> {
 }
 
 async function showPeersCommand(s: Services): Promise<void> {
+  const bad = s.unusable();
+  if (bad) return refused("cannot list the peers", bad, "aios.bridgeUrl");
   let peers;
   try {
     peers = await s.client().peers();
@@ -229,6 +298,13 @@ async function showPeersCommand(s: Services): Promise<void> {
 }
 
 async function openDashboardCommand(s: Services): Promise<void> {
+  const bad = s.unusable();
+  const setting = s.dashboardSetting().trim();
+  if (bad && !setting) return refused("cannot find the dashboard", `${bad}, and aios.dashboardUrl is empty`, "aios.bridgeUrl");
+  if (bad) {
+    await vscode.env.openExternal(vscode.Uri.parse(setting));
+    return;
+  }
   let state = s.state();
   if (state.kind !== "up") {
     await s.pollNow();

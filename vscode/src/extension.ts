@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import { BridgeClient } from "./bridge";
 import { registerCommands, type Services } from "./commands";
 import { ContextSharer, contextOf, type EditorFacts } from "./context";
+import { BridgeError } from "./http";
 import { registerMcpProvider, withAiosServer } from "./mcp-provider";
 import { StackPoller } from "./poller";
 import { statusView, type StackState } from "./status";
@@ -63,7 +64,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   let current = settings();
   const first = clientFor(current.bridgeUrl);
-  // An unusable URL is shown in the status bar; the default stands in for the poller until it is fixed.
+  // An unusable URL is shown in the status bar; while it is, nothing is polled or shared and the commands
+  // refuse with the reason. (The default only fills the variable until the setting is fixed.)
   let client = first instanceof Error ? new BridgeClient("http://127.0.0.1:3001") : first;
   let badUrl = first instanceof Error ? first.message : undefined;
 
@@ -95,8 +97,13 @@ export function activate(context: vscode.ExtensionContext): void {
       log.warn(`context not shared: ${(e as Error).message}`);
       void poller.pollNow();
     },
+    // Tried again: no answer, a timeout, a server error. Not: the bridge refusing the request itself (4xx).
+    retryable: (e) => !(e instanceof BridgeError) || e.status === undefined || e.status >= 500 || e.status === 429,
   });
   context.subscriptions.push({ dispose: () => sharer.dispose() });
+  sharer.setPaused(!!badUrl);
+  // Only the focused window shares: with several windows open, the cell shows the one being worked in.
+  sharer.setFocused(vscode.window.state.focused);
   void sharer.setEnabled(current.shareContext);
 
   const poller = new StackPoller(client, (state, previous) => {
@@ -110,7 +117,8 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   context.subscriptions.push({ dispose: () => poller.stop() });
   render(poller.state);
-  void poller.pollNow();
+  if (badUrl) poller.pause();
+  else void poller.pollNow();
 
   const shareActive = () => sharer.update(contextOf(factsOf(vscode.window.activeTextEditor)));
   context.subscriptions.push(
@@ -118,16 +126,24 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.onDidChangeTextEditorSelection((e) => {
       if (e.textEditor === vscode.window.activeTextEditor) shareActive();
     }),
+    // Switching between windows fires no editor event: the focused one sends its context again.
+    vscode.window.onDidChangeWindowState((w) => {
+      if (w.focused) shareActive();
+      sharer.setFocused(w.focused);
+    }),
   );
   shareActive();
 
-  const mcp = registerMcpProvider(vscode, () => client.mcpUrl);
+  const mcp = registerMcpProvider(vscode, () => (badUrl ? undefined : client.mcpUrl));
   if (mcp.kind === "registered") {
     log.info(`MCP server "${client.mcpUrl}" offered to VS Code through the MCP server definition provider API`);
     context.subscriptions.push(mcp);
   } else {
     log.info(`MCP provider not registered: ${mcp.reason}`);
-    void offerMcpJson(context, mcp.reason, () => client.mcpUrl, log);
+    offerMcpJson(context, mcp.reason, () => client.mcpUrl, log).catch((e: unknown) => {
+      log.error(`.vscode/mcp.json: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`AIOS: could not write .vscode/mcp.json: ${(e as Error).message}`);
+    });
   }
 
   context.subscriptions.push(
@@ -137,9 +153,15 @@ export function activate(context: vscode.ExtensionContext): void {
       if (next.bridgeUrl !== current.bridgeUrl) {
         const made = clientFor(next.bridgeUrl);
         badUrl = made instanceof Error ? made.message : undefined;
-        if (!(made instanceof Error)) {
+        if (made instanceof Error) {
+          log.warn(`${made.message}: not watching the stack nor sharing the context until it is fixed`);
+          poller.pause();
+          sharer.setPaused(true);
+          if (mcp.kind === "registered") mcp.refresh();
+        } else {
           client = made;
           poller.setClient(made);
+          sharer.setPaused(false);
           sharer.resend();
           if (mcp.kind === "registered") mcp.refresh();
         }
@@ -152,6 +174,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const services: Services = {
     client: () => client,
+    unusable: () => badUrl,
     state: () => poller.state,
     pollNow: () => poller.pollNow(),
     namespaceSetting: () => settings().namespace,

@@ -1,15 +1,19 @@
 /**
  * Copilot finds the memory with no configuration: the bridge's /mcp is
- * offered through VS Code's MCP server definition provider API (final in
- * VS Code 1.101, contribution point `mcpServerDefinitionProviders`).
+ * offered through VS Code's MCP server definition provider API, final in
+ * VS Code 1.101 (`vscode.lm.registerMcpServerDefinitionProvider`,
+ * contribution point `mcpServerDefinitionProviders`).
  *
- * VS Code 1.100 has the same function and class but reads the provider's id
- * from another contribution point, `modelContextServerCollections`; the
- * manifest declares both, so 1.100 gets the server too.
- *
- * Feature-detected: on an older VS Code the API is missing, or refuses the
- * registration; then nothing is registered and the caller tells the user,
- * once, how to add `.vscode/mcp.json` instead.
+ * VS Code 1.100 has the same function and class, but only as the proposed
+ * API "mcpConfigurationProvider": a stock 1.100 throws "CANNOT use API
+ * proposal" for an extension that does not declare the proposal (and one
+ * from the Marketplace may not), so there the registration fails and the
+ * caller shows, once, how to add `.vscode/mcp.json` instead. code-server
+ * lets every extension use proposed APIs, so code-server 4.100.x (VS Code
+ * 1.100) takes the provider; it reads the provider's id from that version's
+ * contribution point, `modelContextServerCollections`, which the manifest
+ * declares too (the workbench test runs on code-server 4.100.3). An older
+ * VS Code has no such function at all.
  *
  * `McpHost` is the part of the `vscode` module this needs, written after the
  * final API; extension.ts passes the real module (type-checked against
@@ -43,7 +47,8 @@ export const MCP_SERVER_LABEL = "AIOS Cell Stack memory";
 
 export type McpRegistration = { kind: "registered"; refresh(): void; dispose(): void } | { kind: "unsupported"; reason: string };
 
-export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => string): McpRegistration {
+/** `mcpUrl` gives undefined while there is no usable bridge address: then no server is offered. */
+export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => string | undefined): McpRegistration {
   const register = host.lm?.registerMcpServerDefinitionProvider;
   const Definition = host.McpHttpServerDefinition;
   if (typeof register !== "function" || typeof Definition !== "function") {
@@ -55,18 +60,25 @@ export function registerMcpProvider<U, D>(host: McpHost<U, D>, mcpUrl: () => str
   const changed = new host.EventEmitter();
   const provider: DefinitionProvider<D> = {
     onDidChangeMcpServerDefinitions: changed.event,
-    provideMcpServerDefinitions: () => [new Definition(MCP_SERVER_LABEL, host.Uri.parse(mcpUrl()))],
+    provideMcpServerDefinitions: () => {
+      const url = mcpUrl();
+      return url === undefined ? [] : [new Definition(MCP_SERVER_LABEL, host.Uri.parse(url))];
+    },
     resolveMcpServerDefinition: (server) => server,
   };
   let registration: Disposable;
   try {
     registration = register.call(host.lm, MCP_PROVIDER_ID, provider);
   } catch (e) {
-    // An older VS Code that has the function may still refuse (a proposal not enabled, a contribution point it does not know).
+    // VS Code 1.100 has the function as a proposed API, which it refuses to extensions that do not declare it.
     changed.dispose();
+    const message = (e as Error).message;
+    const proposal = /CANNOT use API proposal/.test(message)
+      ? " (there it is a proposed API; it is final from VS Code 1.101)"
+      : "";
     return {
       kind: "unsupported",
-      reason: `VS Code ${host.version} refused the MCP server definition provider API (${(e as Error).message})`,
+      reason: `VS Code ${host.version} refused the MCP server definition provider API${proposal}: ${message}`,
     };
   }
   return {

@@ -21,6 +21,8 @@ export class StackPoller {
   private timer: unknown;
   private downDelay: number;
   private stopped = false;
+  /** No bridge to watch (aios.bridgeUrl is unusable) until setClient(). */
+  private paused = false;
   private running: Promise<void> | undefined;
   private readonly upInterval: number;
   private readonly downFirst: number;
@@ -44,6 +46,7 @@ export class StackPoller {
   /** Points the poller at another bridge (the setting changed) and checks at once. */
   setClient(client: BridgeClient): void {
     this.client = client;
+    this.paused = false;
     this.downDelay = this.downFirst;
     // A check of the old bridge may be under way: it will not count; check the new one after it.
     void (this.running ?? Promise.resolve()).then(() => this.pollNow());
@@ -51,9 +54,16 @@ export class StackPoller {
 
   /** Checks now (start-up, a command just failed, the user asked); concurrent calls share one check. */
   pollNow(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || this.paused) return Promise.resolve();
     this.running ??= this.poll().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /** Stops checking until setClient() gives it a bridge again; a check under way does not count. */
+  pause(): void {
+    this.paused = true;
+    if (this.timer !== undefined) this.timers.clear(this.timer);
+    this.timer = undefined;
   }
 
   stop(): void {
@@ -74,7 +84,7 @@ export class StackPoller {
       const since = this.state.kind === "down" ? this.state.since : this.now();
       next = { kind: "down", reason: (e as Error).message, since };
     }
-    if (this.stopped || client !== this.client) return;
+    if (this.stopped || this.paused || client !== this.client) return;
     const previous = this.state;
     this.state = next;
     this.onState(next, previous);

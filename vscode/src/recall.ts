@@ -4,6 +4,7 @@
  * the answer says which. Results are shaped once, for a quick pick, a
  * read-only document and text to insert.
  */
+import { MEMORY_LIMITS } from "./limits";
 import type { McpClient } from "./mcp";
 
 export interface RecallHit {
@@ -105,11 +106,12 @@ async function searchNodes(mcp: McpClient, query: string, namespace: string | un
 }
 
 /**
- * Without recall: the whole question as search_nodes' substring first; if that
- * finds nothing, each keyword, ranked by how many keywords found the entity.
+ * Without recall: the whole question as search_nodes' substring first (when
+ * search_nodes takes a query that long); if that finds nothing, each keyword,
+ * ranked by how many keywords found the entity.
  */
 async function searchFallback(mcp: McpClient, query: string, namespace: string | undefined, limit: number): Promise<RecallHit[]> {
-  const whole = await searchNodes(mcp, query, namespace);
+  const whole = query.length <= MEMORY_LIMITS.searchQuery ? await searchNodes(mcp, query, namespace) : [];
   const toHit = (e: GraphEntity, foundBy: string): RecallHit => ({
     name: e.name,
     ...(e.entityType ? { entityType: e.entityType } : {}),
@@ -148,11 +150,20 @@ export async function recall(mcp: McpClient, query: string, namespace: string | 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
+/**
+ * A score with `decimals` decimals; one below 0.1 (reciprocal rank fusion gives about 0.016) with
+ * two significant digits instead, so scores stay apart and none reads as "0.00".
+ */
+export function formatScore(score: number, decimals: number): string {
+  return score === 0 || Math.abs(score) >= 0.1 ? score.toFixed(decimals) : score.toPrecision(2);
+}
+
 /** A quick pick row: the entity, its type, how it was found, and its best observation. */
 export function pickItem(hit: RecallHit): { label: string; description: string; detail: string } {
+  // A score of 0 (the word index alone, with one entity to rank) says nothing; which signal found it does.
   const how =
-    hit.score !== undefined
-      ? `score ${hit.score.toFixed(2)}`
+    hit.score !== undefined && (hit.score > 0 || !hit.foundBy?.length)
+      ? `score ${formatScore(hit.score, 2)}`
       : hit.foundBy?.length
         ? `matched ${hit.foundBy.join(", ")}`
         : undefined;
@@ -170,7 +181,7 @@ export function hitDocument(hit: RecallHit, query: string, via: RecallAnswer["vi
   const facts = [
     hit.entityType && `type *${hit.entityType}*`,
     hit.namespace && `namespace *${hit.namespace}*`,
-    hit.score !== undefined && `score ${hit.score.toFixed(3)}`,
+    hit.score !== undefined && `score ${formatScore(hit.score, 3)}`,
     hit.foundBy?.length && `found by ${hit.foundBy.join(", ")}`,
   ].filter(Boolean);
   const lines = [`# ${hit.name}`, ""];
@@ -189,4 +200,19 @@ export function hitDocument(hit: RecallHit, query: string, via: RecallAnswer["vi
 /** What "insert" puts at the cursor: the observations, one per line. */
 export function hitInsertText(hit: RecallHit): string {
   return hit.observations.join("\n");
+}
+
+/**
+ * Where "insert" writes: the editor Recall… was started from while it is
+ * still open, else the active one (that editor was closed meanwhile), else
+ * none. `moved` says the text goes elsewhere than where the command started.
+ */
+export function insertionTarget<E>(
+  started: E | undefined,
+  visible: readonly E[],
+  active: E | undefined,
+): { editor: E; moved: boolean } | undefined {
+  if (started !== undefined && visible.includes(started)) return { editor: started, moved: false };
+  if (active !== undefined) return { editor: active, moved: started !== undefined && started !== active };
+  return undefined;
 }

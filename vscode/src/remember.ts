@@ -17,9 +17,44 @@ export function observationOf(text: string, file: string | undefined, startLine:
   return `${body}\n(from ${where})`;
 }
 
-/** The namespace: the setting, else the workspace folder's name, else the memory's default. */
-export function namespaceOf(setting: string, folderName: string | undefined): string | undefined {
-  return setting.trim() || folderName || undefined;
+/** The memory's rule for a namespace (lib/graph-types.ts NamespaceSchema). */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const NAMESPACE_RULE = "1-64 characters of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit";
+
+/**
+ * A valid namespace made from a workspace folder's name: accents dropped
+ * ("Übungen" -> "Ubungen"), any other character the memory does not take
+ * becomes '-', repeats collapse, leading and trailing '.', '_', '-' go, cut to
+ * 64 characters; "default" (the memory's own) when nothing is left.
+ */
+export function namespaceFromFolder(folderName: string): string {
+  const ns = folderName
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/([._-])\1+/g, "$1")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64)
+    .replace(/[._-]+$/, "");
+  return ns || "default";
+}
+
+export type NamespaceChoice = { namespace: string | undefined } | { error: string };
+
+/**
+ * The namespace of Remember Selection and Recall: the setting when given (it
+ * must be valid: it is used as written), else one made from the workspace
+ * folder's name, else the memory's default (undefined).
+ */
+export function namespaceOf(setting: string, folderName: string | undefined): NamespaceChoice {
+  const given = setting.trim();
+  if (given) {
+    if (NAMESPACE_PATTERN.test(given)) return { namespace: given };
+    return {
+      error: `the setting aios.namespace "${given}" is not a valid namespace (${NAMESPACE_RULE}); try "${namespaceFromFolder(given)}", or leave it empty for the workspace folder's name`,
+    };
+  }
+  return { namespace: folderName === undefined ? undefined : namespaceFromFolder(folderName) };
 }
 
 const withNs = (ns: string | undefined, args: Record<string, unknown>) => (ns ? { ...args, namespace: ns } : args);

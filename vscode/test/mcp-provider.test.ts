@@ -58,7 +58,7 @@ describe("the MCP server definition provider", () => {
   it("registers under the id package.json contributes, offering the bridge's /mcp over HTTP", () => {
     const registered: { id: string; provider: DefinitionProvider<McpHttpServerDefinition> }[] = [];
     let disposed = false;
-    let url = "http://127.0.0.1:3001/mcp";
+    let url: string | undefined = "http://127.0.0.1:3001/mcp";
     const r = registerMcpProvider(
       host((id, provider) => {
         registered.push({ id, provider });
@@ -84,6 +84,11 @@ describe("the MCP server definition provider", () => {
     if (r.kind === "registered") r.refresh();
     expect(told).toBe(1);
     expect(provider.provideMcpServerDefinitions(undefined)[0]!.uri.value).toBe("http://127.0.0.1:4001/mcp");
+    // No usable bridge address: no server offered, rather than one at a stale address.
+    url = undefined;
+    if (r.kind === "registered") r.refresh();
+    expect(told).toBe(2);
+    expect(provider.provideMcpServerDefinitions(undefined)).toEqual([]);
     if (r.kind === "registered") r.dispose();
     expect(disposed).toBe(true);
   });
@@ -93,7 +98,7 @@ describe("the MCP server definition provider", () => {
     expect(r).toEqual({ kind: "unsupported", reason: expect.stringMatching(/1\.99\.3.*1\.101/) });
   });
 
-  it("on VS Code 1.100, where the API is a proposal that throws when called, registers nothing and says why", () => {
+  it("on stock VS Code 1.100, where the API is a proposal that throws when called, registers nothing and says why", () => {
     const r = registerMcpProvider(
       {
         ...host(() => {
@@ -103,7 +108,12 @@ describe("the MCP server definition provider", () => {
       },
       () => "http://x/mcp",
     );
-    expect(r).toEqual({ kind: "unsupported", reason: expect.stringMatching(/1\.100\.3 refused.*mcpConfigurationProvider/) });
+    expect(r).toEqual({
+      kind: "unsupported",
+      reason: expect.stringMatching(
+        /1\.100\.3 refused .*proposed API; it is final from VS Code 1\.101.*mcpConfigurationProvider/,
+      ),
+    });
   });
 
   it("the package.json asks for no proposed API (VS Code would refuse to install it from the Marketplace)", () => {

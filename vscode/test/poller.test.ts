@@ -70,6 +70,24 @@ describe("watching the stack", () => {
     poller.stop();
   });
 
+  it("paused (no usable bridge address), it checks nothing, and a check under way does not count; a new bridge resumes it", async () => {
+    const { b, client } = bridge();
+    b.up = true;
+    const states: StackState["kind"][] = [];
+    const poller = new StackPoller(client, (s) => states.push(s.kind), { upIntervalMs: 1000 });
+    const under = poller.pollNow();
+    poller.pause();
+    await under;
+    await poller.pollNow();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(b.checks).toBe(1);
+    expect(states).toEqual([]);
+    poller.setClient(bridge().client);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states).toEqual(["down"]);
+    poller.stop();
+  });
+
   it("concurrent checks share one request", async () => {
     const { b, client } = bridge();
     const poller = new StackPoller(client, () => undefined);
@@ -92,6 +110,7 @@ describe("the dashboard's address", () => {
   it("a bridge URL that is not http(s) is refused with the setting's name", () => {
     expect(() => new BridgeClient("ftp://x")).toThrow(/aios.bridgeUrl .* must start with http/);
     expect(() => new BridgeClient("not a url")).toThrow(/aios.bridgeUrl "not a url" is not a URL/);
+    expect(() => new BridgeClient("localhost:3002")).toThrow(/aios.bridgeUrl "localhost:3002" must start with http/);
     expect(new BridgeClient("http://127.0.0.1:3001/").mcpUrl).toBe("http://127.0.0.1:3001/mcp");
   });
 });

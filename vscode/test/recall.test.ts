@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { McpClient } from "../src/mcp";
-import { hitDocument, hitInsertText, hitsOf, keywords, pickItem, recall } from "../src/recall";
+import { MEMORY_LIMITS } from "../src/limits";
+import { formatScore, hitDocument, hitInsertText, hitsOf, insertionTarget, keywords, pickItem, recall } from "../src/recall";
 
 /** A stand-in MCP server with the given tools; tools/call answers from `call`. */
 function server(tools: string[], call: (name: string, args: Record<string, unknown>) => unknown) {
@@ -78,6 +79,32 @@ describe("recall", () => {
     const exact = await recall(s.mcp, "ciphertext", "ns");
     expect(exact.hits.map((h) => h.name)).toEqual(["Relay"]);
     expect(exact.hits[0]!.foundBy).toEqual(["the whole question"]);
+  });
+
+  it("without recall, a question longer than search_nodes takes is searched by its words only", async () => {
+    const s = server(["search_nodes"], (_n, args) => searchNodes(String(args["query"])));
+    const question = `Does the relay hold ciphertext? ${"Background. ".repeat(50)}`.trim();
+    expect(question.length).toBeGreaterThan(MEMORY_LIMITS.searchQuery);
+    const a = await recall(s.mcp, question, undefined);
+    expect(a.hits.map((h) => h.name)).toEqual(["Relay"]);
+    expect(s.calls.map((c) => c.args["query"])).toEqual(["relay", "hold", "ciphertext", "background"]);
+  });
+
+  it("a small score keeps two significant digits instead of reading as 0.00", () => {
+    expect(formatScore(0.912, 2)).toBe("0.91");
+    expect(formatScore(0.0164, 2)).toBe("0.016");
+    expect(formatScore(0.00321, 3)).toBe("0.0032");
+    expect(formatScore(0, 2)).toBe("0.00");
+    expect(pickItem({ name: "R", observations: [], score: 0.0049 }).description).toBe("score 0.0049");
+    expect(pickItem({ name: "K", observations: [], score: 0, foundBy: ["keyword"] }).description).toBe("matched keyword");
+  });
+
+  it("inserts where it started while that editor is open, else into the active one, else nowhere", () => {
+    const [started, other] = ["started", "other"];
+    expect(insertionTarget(started, [started, other], other)).toEqual({ editor: started, moved: false });
+    expect(insertionTarget(started, [other], other)).toEqual({ editor: other, moved: true });
+    expect(insertionTarget(undefined, [other], other)).toEqual({ editor: other, moved: false });
+    expect(insertionTarget(started, [], undefined)).toBeUndefined();
   });
 
   it("reads the ranked list whatever the recall answer calls it, with the entity inline or nested", () => {

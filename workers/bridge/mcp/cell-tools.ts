@@ -12,7 +12,7 @@ import {
 } from "../../../lib/state-types";
 import { askCell } from "../cell";
 import { errorResult, jsonResult } from "./results";
-import { READ, WRITE, type ToolSpec } from "./tools";
+import { NO_ARGUMENTS, READ, WRITE, type ToolSpec } from "./tools";
 
 /** Runs a typed call to the cell; its value is the tool's JSON result. */
 async function run<T extends object>(cell: CellBinding | undefined, call: (cell: CellBinding) => Promise<Answer<T>>) {
@@ -34,6 +34,7 @@ export const CELL_TOOLS: ToolSpec[] = [
     name: "list_peers",
     title: "List Peers",
     description: "The other cells (machines) this cell knows, with status, round-trip time and sync state",
+    input: NO_ARGUMENTS,
     annotations: READ,
     run: (cell) => run(cell, (c) => c.peers()),
   },
@@ -42,6 +43,7 @@ export const CELL_TOOLS: ToolSpec[] = [
     title: "Get Consciousness",
     description:
       "This cell's consciousness level in [0, 1], its four primitives and the measured inputs behind them (peers, sync state, recent writes)",
+    input: NO_ARGUMENTS,
     annotations: READ,
     run: (cell) => run(cell, (c) => c.consciousness()),
   },
@@ -75,6 +77,7 @@ export const CELL_TOOLS: ToolSpec[] = [
     name: "get_context",
     title: "Get Context",
     description: "The live editing context of this machine and of every other cell (workspace, file, language, selection, note)",
+    input: NO_ARGUMENTS,
     annotations: READ,
     run: (cell) => run(cell, (c) => c.contexts()),
   },

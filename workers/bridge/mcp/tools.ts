@@ -6,7 +6,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { getParseErrorMessage } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
-import type { z } from "zod";
+import { z } from "zod";
 import type { CellBinding } from "../../../lib/rpc";
 
 export interface ToolSpec {
@@ -20,6 +20,14 @@ export interface ToolSpec {
   /** Runs the call with arguments already parsed by `input`. */
   run(cell: CellBinding | undefined, args: unknown): Promise<CallToolResult>;
 }
+
+/**
+ * The input of a tool that takes no arguments. Declared rather than left out so that its JSON
+ * Schema names its dialect (draft-07) like every other tool's: VS Code checks each tool's schema
+ * against the meta-schema it names, and without one it downloads draft-07 from json-schema.org,
+ * so offline it dropped these tools ("tools with invalid parameters which will be omitted").
+ */
+export const NO_ARGUMENTS = z.object({});
 
 export const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 export const WRITE: ToolAnnotations = {
