@@ -7,17 +7,19 @@
  * never dials a cell and never tells a cell where another one is.
  */
 import { DurableObject } from "cloudflare:workers";
+import { toBase64Url } from "../lib/encoding";
 import { HttpError, errorResponse } from "../lib/errors";
+import { json, parseJsonText } from "../lib/http";
 import { compareStamp } from "../lib/hlc";
 import {
   OFFER_HEADER,
   RELAY_BODY_LIMIT,
   RELAY_PAGE_BYTES,
   RELAY_TARGET,
+  RelayPullRequest,
+  RelayPushRequest,
   parseOfferHeader,
-  type RelayPullRequest,
   type RelayPullResponse,
-  type RelayPushRequest,
   type SealedRow,
 } from "../lib/relay-protocol";
 import { verifyAdmissionProof, verifyRequest, CELL_HEADER, type ReplayGuard } from "./identity/signing";
@@ -32,22 +34,33 @@ const MIGRATIONS = [
    CREATE TABLE nonces (key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (key_id, nonce));
    CREATE INDEX nonces_expiry ON nonces (expires);
    CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);`,
+  // Figures kept as they change (counting rows for /health read the whole table, and Cloudflare bills
+  // rows read); request counts move to memory; each pin records which relay key admitted it.
+  `ALTER TABLE pinned ADD COLUMN key_fp TEXT;
+   DELETE FROM counters WHERE name IN ('pushes', 'pulls', 'refused');
+   INSERT OR REPLACE INTO counters (name, n) SELECT 'rows', count(*) FROM rows;
+   INSERT OR REPLACE INTO counters (name, n) SELECT 'tombstones', count(*) FROM rows WHERE d = 1;
+   INSERT OR REPLACE INTO counters (name, n) SELECT 'cells', count(*) FROM pinned;`,
 ];
 
 /** Signatures (and admission proofs) older or newer than this are refused; nonces are kept twice as long. */
 const MAX_SKEW_SECONDS = 300;
+/** Expired nonces are deleted at most this often (not on every request). */
+const NONCE_SWEEP_MS = 60_000;
 /** The relay key in the environment (a secret when deployed; `npm run relay` derives it). */
 export interface RelayEnv {
   AIOS_RELAY_KEY?: string;
 }
 
-/** On the relay worker's call to the object's fetch: the cell the worker admitted. */
-export const ADMITTED_HEADER = "x-aios-relay-admitted";
+/** What a signed request asks of the relay: the worker's route table names it, the object serves it. */
+export type RelayOp = "pull" | "push";
 
-/** What `admit` found: the cell and the body it signed, or why it was refused. */
-export type Admission = { ok: true; cell: string; body: string } | { ok: false; status: number; error: string };
-
-/** Figures for /health: counts, never content. */
+/**
+ * Figures for /health: counts, never content. `cells`, `rows` and `tombstones` are kept in storage
+ * as they change; `pushes`, `pulls` and `refused` are counted in memory since `counting_since` (when
+ * this instance of the object started: Cloudflare evicts an idle object after seconds, so there they
+ * count recent activity, not totals; Cloudflare's dashboard has the totals).
+ */
 export interface RelayFigures {
   cells: number;
   connected: number;
@@ -56,78 +69,119 @@ export interface RelayFigures {
   pushes: number;
   pulls: number;
   refused: number;
+  counting_since: string;
+}
+
+/** A fingerprint of the relay key (a hash, never the key): which key admitted a pinned cell. */
+export async function relayKeyFingerprint(relayKey: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`aios-relay-key-fingerprint\n${relayKey}`));
+  return toBase64Url(new Uint8Array(digest).slice(0, 16));
 }
 
 export class RelayReplica extends DurableObject<RelayEnv> {
   private readonly sql: SqlStorage;
+  private readonly counts = { pushes: 0, pulls: 0, refused: 0 };
+  private readonly since = new Date().toISOString();
+  private lastSweep = 0;
+  private fingerprint: { key: string; fp: Promise<string> } | undefined;
 
   constructor(ctx: DurableObjectState, env: RelayEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(this.sql, MIGRATIONS);
-    });
+    // Synchronous, so it is done before any call reaches the object.
+    migrate(this.sql, MIGRATIONS);
     // Keep-alive pings are answered without waking the object (hibernation API).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   figures(): RelayFigures {
-    const n = (sql: string) => one<{ n: number }>(this.sql, sql)!.n;
-    const counter = (name: string) => one<{ n: number }>(this.sql, "SELECT n FROM counters WHERE name = ?", name)?.n ?? 0;
+    const stored: Record<string, number> = {};
+    for (const r of all<{ name: string; n: number }>(this.sql, "SELECT name, n FROM counters")) stored[r.name] = r.n;
     return {
-      cells: n("SELECT count(*) AS n FROM pinned"),
+      cells: stored.cells ?? 0,
       connected: this.ctx.getWebSockets().length,
-      rows: n("SELECT count(*) AS n FROM rows"),
-      tombstones: n("SELECT count(*) AS n FROM rows WHERE d = 1"),
-      pushes: counter("pushes"),
-      pulls: counter("pulls"),
-      refused: counter("refused"),
+      rows: stored.rows ?? 0,
+      tombstones: stored.tombstones ?? 0,
+      ...this.counts,
+      counting_since: this.since,
     };
   }
 
   /**
-   * The relay worker's check of a `/relay/*` request (its route table's `peer` access): admitted, the
-   * cell and the body it signed; refused, the status and why (counted in the figures).
+   * The one call the relay worker makes for a `/relay/pull` or `/relay/push` its route table admits
+   * to (`peer` access; the worker checked only that it is signed): verifies the request as an
+   * admitted cell's, then serves it. One call, because Cloudflare bills every call to an object.
    */
-  async admit(request: Request): Promise<Admission> {
+  async serve(request: Request, op: RelayOp): Promise<Response> {
     try {
-      return { ok: true, ...(await this.verify(request)) };
+      const { cell, body } = await this.admit(request);
+      switch (op) {
+        case "pull":
+          return json(this.pull(parseJsonText(body, RelayPullRequest)));
+        case "push":
+          return json(this.push(cell, parseJsonText(body, RelayPushRequest)));
+      }
     } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      if (e.status < 500) this.bump("refused");
-      return { ok: false, status: e.status, error: e.message };
+      if (e instanceof HttpError && e.status < 500) return errorResponse(e);
+      throw e;
     }
   }
 
-  /** Only the relay worker calls this (no socket reaches an object): the news channel of a cell it admitted. */
-  override fetch(request: Request): Response {
-    const cell = request.headers.get(ADMITTED_HEADER);
-    if (!cell) return errorResponse(new HttpError(400, `${ADMITTED_HEADER} is missing`));
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return errorResponse(new HttpError(426, "expected a WebSocket upgrade"));
+  /** The relay worker's call for `/relay/ws`: the news channel of a cell, verified here like `serve`. */
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      const { cell } = await this.admit(request);
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        throw new HttpError(426, "expected a WebSocket upgrade");
+      }
+      for (const old of this.ctx.getWebSockets(cell)) old.close(1000, "replaced by a newer connection");
+      const pair = new WebSocketPair();
+      this.ctx.acceptWebSocket(pair[1], [cell]);
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    } catch (e) {
+      if (e instanceof HttpError && e.status < 500) return errorResponse(e);
+      throw e;
     }
-    for (const old of this.ctx.getWebSockets(cell)) old.close(1000, "replaced by a newer connection");
-    const pair = new WebSocketPair();
-    this.ctx.acceptWebSocket(pair[1], [cell]);
-    return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   // ---- admission ---------------------------------------------------------------------
 
+  /** `verify`, counting refusals (in memory: a refused request writes nothing). */
+  private async admit(request: Request): Promise<{ cell: string; body: string }> {
+    try {
+      return await this.verify(request);
+    } catch (e) {
+      if (e instanceof HttpError && e.status < 500) this.counts.refused++;
+      throw e;
+    }
+  }
+
   /**
-   * A request from an admitted cell: signed (RFC 9421) by the key pinned to its id, or, at first
-   * contact, by a key it proves (x-aios-offer) it may pin because it knows the relay key. Refuses
+   * A request from an admitted cell: signed (RFC 9421) by the key pinned to its id while the relay
+   * key that admitted it is the current one. At first contact, and again after the relay key changed
+   * (the owner rotated it: a lost machine's pinned key must stop working), the cell proves with its
+   * offer (x-aios-offer, which cells always send) that it knows the current relay key. Refuses
    * stale, replayed, oversized and forged requests before anything is read or changed.
    */
   private async verify(request: Request): Promise<{ cell: string; body: string }> {
     const relayKey = this.env.AIOS_RELAY_KEY;
     if (!relayKey) throw new HttpError(503, "this relay has no AIOS_RELAY_KEY; it admits nobody");
+    const fingerprint = await this.keyFingerprint(relayKey);
     const cell = request.headers.get(CELL_HEADER) ?? "";
-    const pinned = this.pinnedKey(cell);
-    let key = pinned;
-    if (key === undefined) {
+    const pin = this.pin(cell);
+    let key: string;
+    if (pin !== undefined && pin.key_fp === fingerprint) key = pin.public_key;
+    else {
       const offer = parseOfferHeader(request.headers.get(OFFER_HEADER));
-      if (!offer) throw new HttpError(401, `unknown cell; a first request must carry ${OFFER_HEADER}`);
+      if (!offer) {
+        throw new HttpError(
+          401,
+          pin === undefined
+            ? `unknown cell; a first request must carry ${OFFER_HEADER}`
+            : `the relay key changed since this cell was admitted; a request must carry ${OFFER_HEADER} proving the current one`,
+        );
+      }
+      if (pin !== undefined && offer.publicKey !== pin.public_key) throw new HttpError(401, `${cell} is pinned to another key`);
       const proof = await verifyAdmissionProof(relayKey, cell, offer.publicKey, offer.created, offer.proof, {
         maxSkewSeconds: MAX_SKEW_SECONDS,
       });
@@ -145,25 +199,49 @@ export class RelayReplica extends DurableObject<RelayEnv> {
       },
     );
     if (!result.ok) throw new HttpError(result.status, `signature refused: ${result.reason}`);
-    if (pinned === undefined)
-      this.sql.exec("INSERT OR IGNORE INTO pinned (cell_id, public_key, pinned_at) VALUES (?, ?, ?)", cell, key, Date.now());
+    if (pin === undefined) this.pinNew(cell, key, fingerprint);
+    else if (pin.key_fp !== fingerprint) this.sql.exec("UPDATE pinned SET key_fp = ? WHERE cell_id = ?", fingerprint, cell);
     return { cell, body: new TextDecoder().decode(result.body) };
   }
 
-  private pinnedKey(cellId: string): string | undefined {
-    return one<{ public_key: string }>(this.sql, "SELECT public_key FROM pinned WHERE cell_id = ?", cellId)?.public_key;
+  /** Pins a cell's key at first contact; refuses it if another request pinned a different key meanwhile. */
+  private pinNew(cell: string, key: string, fingerprint: string): void {
+    this.ctx.storage.transactionSync(() => {
+      const inserted = this.sql.exec(
+        "INSERT OR IGNORE INTO pinned (cell_id, public_key, pinned_at, key_fp) VALUES (?, ?, ?, ?)",
+        cell,
+        key,
+        Date.now(),
+        fingerprint,
+      ).rowsWritten;
+      if (inserted) this.add("cells", 1);
+    });
+    if (this.pin(cell)?.public_key !== key) throw new HttpError(401, `${cell} is pinned to another key`);
   }
 
+  private pin(cellId: string): { public_key: string; key_fp: string | null } | undefined {
+    return one<{ public_key: string; key_fp: string | null }>(
+      this.sql,
+      "SELECT public_key, key_fp FROM pinned WHERE cell_id = ?",
+      cellId,
+    );
+  }
+
+  private keyFingerprint(relayKey: string): Promise<string> {
+    if (this.fingerprint?.key !== relayKey) this.fingerprint = { key: relayKey, fp: relayKeyFingerprint(relayKey) };
+    return this.fingerprint.fp;
+  }
+
+  /** Seen nonces, kept in storage (an evicted object must still refuse a replay); expired ones swept now and then. */
   private readonly replayGuard: ReplayGuard = {
     seen: (keyId, nonce) => {
       const now = Date.now();
-      this.sql.exec("DELETE FROM nonces WHERE expires < ?", now);
-      const known = one<{ n: number }>(
-        this.sql,
-        "SELECT count(*) AS n FROM nonces WHERE key_id = ? AND nonce = ?",
-        keyId,
-        nonce,
-      )!.n;
+      if (now - this.lastSweep >= NONCE_SWEEP_MS) {
+        this.lastSweep = now;
+        this.sql.exec("DELETE FROM nonces WHERE expires < ?", now);
+      }
+      const known = one<{ expires: number }>(this.sql, "SELECT expires FROM nonces WHERE key_id = ? AND nonce = ?", keyId, nonce);
+      // Nonces are random: one seen before is a replay, even once expired and not yet swept.
       if (known) return true;
       this.sql.exec("INSERT INTO nonces (key_id, nonce, expires) VALUES (?, ?, ?)", keyId, nonce, now + MAX_SKEW_SECONDS * 2000);
       return false;
@@ -204,7 +282,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   private raise(origin: string, seq: number): void {
     this.sql.exec(
-      "INSERT INTO vv (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(vv.seq, excluded.seq)",
+      "INSERT INTO vv (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > vv.seq",
       origin,
       seq,
     );
@@ -212,7 +290,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   /** The rows the holder of `req.vv` lacks, oldest first per cell, one page (bounded in rows and bytes). */
   pull(req: RelayPullRequest): RelayPullResponse {
-    this.bump("pulls");
+    this.counts.pulls++;
     const ours = this.vector();
     const rows: SealedRow[] = [];
     let bytes = 0;
@@ -240,13 +318,21 @@ export class RelayReplica extends DurableObject<RelayEnv> {
     return { rows, vv: ours, more };
   }
 
-  /** Merges pushed rows with the cells' rule (the newer stamp wins); tells the other cells when anything changed. */
+  /**
+   * Merges pushed rows with the cells' rule (the newer stamp wins); tells the other cells when anything
+   * changed. The figures (rows, tombstones) change in the same transaction; the vector is raised once
+   * per origin, and only where it grows.
+   */
   push(from: string, req: RelayPushRequest): { applied: number; vv: VersionVector } {
-    this.bump("pushes");
+    this.counts.pushes++;
     const applied = this.ctx.storage.transactionSync(() => {
       let changed = 0;
+      let added = 0;
+      let tombstones = 0;
+      const top = new Map<string, number>();
+      const reach = (origin: string, seq: number) => top.set(origin, Math.max(top.get(origin) ?? 0, seq));
       for (const r of req.rows) {
-        const cur = one<{ h: string; o: string }>(this.sql, "SELECT h, o FROM rows WHERE k = ?", r.k);
+        const cur = one<{ h: string; o: string; d: number }>(this.sql, "SELECT h, o, d FROM rows WHERE k = ?", r.k);
         if (cur === undefined || compareStamp(r.h, r.o, cur.h, cur.o) > 0) {
           this.sql.exec(
             `INSERT INTO rows (k, h, o, s, d, x) VALUES (?, ?, ?, ?, ?, ?)
@@ -259,18 +345,28 @@ export class RelayReplica extends DurableObject<RelayEnv> {
             r.x,
           );
           changed++;
+          if (cur === undefined) added++;
+          tombstones += r.d - (cur?.d ? 1 : 0);
         }
-        this.raise(r.o, r.s);
+        reach(r.o, r.s);
       }
       // A complete push: we now hold every change the pusher held (see Replication.mergeVector).
-      if (req.complete) for (const [origin, seq] of Object.entries(req.vv)) this.raise(origin, seq);
+      if (req.complete) for (const [origin, seq] of Object.entries(req.vv)) reach(origin, seq);
+      for (const [origin, seq] of top) this.raise(origin, seq);
+      if (added) this.add("rows", added);
+      if (tombstones) this.add("tombstones", tombstones);
       return changed;
     });
     if (applied > 0) this.news(from);
     return { applied, vv: this.vector() };
   }
 
-  private bump(name: string): void {
-    this.sql.exec("INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1", name);
+  /** Adds to a figure kept in storage. */
+  private add(name: string, delta: number): void {
+    this.sql.exec(
+      "INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n",
+      name,
+      delta,
+    );
   }
 }
