@@ -23,7 +23,7 @@ import {
   type SealedRow,
 } from "../lib/relay-protocol";
 import { verifyAdmissionProof, verifyRequest, CELL_HEADER, type ReplayGuard } from "./identity/signing";
-import { all, limit as rowLimit, migrate, one } from "../lib/sql";
+import { limit as rowLimit, MeteredSql, migrate } from "../lib/sql";
 import type { VersionVector } from "../lib/sync-types";
 
 const MIGRATIONS = [
@@ -41,6 +41,12 @@ const MIGRATIONS = [
    INSERT OR REPLACE INTO counters (name, n) SELECT 'rows', count(*) FROM rows;
    INSERT OR REPLACE INTO counters (name, n) SELECT 'tombstones', count(*) FROM rows WHERE d = 1;
    INSERT OR REPLACE INTO counters (name, n) SELECT 'cells', count(*) FROM pinned;`,
+  // Every request stores its nonce: one row written instead of three (a rowid table's primary key is
+  // an index of its own, and so was the expiry index; the sweep now reads the small table instead).
+  `CREATE TABLE nonces_new (key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (key_id, nonce)) WITHOUT ROWID;
+   INSERT INTO nonces_new (key_id, nonce, expires) SELECT key_id, nonce, expires FROM nonces;
+   DROP TABLE nonces;
+   ALTER TABLE nonces_new RENAME TO nonces;`,
 ];
 
 /** Signatures (and admission proofs) older or newer than this are refused; nonces are kept twice as long. */
@@ -57,9 +63,10 @@ export type RelayOp = "pull" | "push";
 
 /**
  * Figures for /health: counts, never content. `cells`, `rows` and `tombstones` are kept in storage
- * as they change; `pushes`, `pulls` and `refused` are counted in memory since `counting_since` (when
- * this instance of the object started: Cloudflare evicts an idle object after seconds, so there they
- * count recent activity, not totals; Cloudflare's dashboard has the totals).
+ * as they change; `pushes`, `pulls`, `refused` and the SQLite rows read and written (as Cloudflare
+ * bills them) are counted in memory since `counting_since`, when this instance of the object started:
+ * Cloudflare evicts an idle object after seconds, so there they count recent activity, not totals
+ * (Cloudflare's dashboard has those); `npm run relay` keeps its object up.
  */
 export interface RelayFigures {
   cells: number;
@@ -69,6 +76,8 @@ export interface RelayFigures {
   pushes: number;
   pulls: number;
   refused: number;
+  sql_rows_read: number;
+  sql_rows_written: number;
   counting_since: string;
 }
 
@@ -79,7 +88,8 @@ export async function relayKeyFingerprint(relayKey: string): Promise<string> {
 }
 
 export class RelayReplica extends DurableObject<RelayEnv> {
-  private readonly sql: SqlStorage;
+  /** Every statement goes through it, so /health can say what the relay costs in rows. */
+  private readonly db: MeteredSql;
   private readonly counts = { pushes: 0, pulls: 0, refused: 0 };
   private readonly since = new Date().toISOString();
   private lastSweep = 0;
@@ -87,22 +97,24 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   constructor(ctx: DurableObjectState, env: RelayEnv) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
     // Synchronous, so it is done before any call reaches the object.
-    migrate(this.sql, MIGRATIONS);
+    migrate(ctx.storage.sql, MIGRATIONS);
+    this.db = new MeteredSql(ctx.storage.sql);
     // Keep-alive pings are answered without waking the object (hibernation API).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   figures(): RelayFigures {
     const stored: Record<string, number> = {};
-    for (const r of all<{ name: string; n: number }>(this.sql, "SELECT name, n FROM counters")) stored[r.name] = r.n;
+    for (const r of this.db.all<{ name: string; n: number }>("SELECT name, n FROM counters")) stored[r.name] = r.n;
     return {
       cells: stored.cells ?? 0,
       connected: this.ctx.getWebSockets().length,
       rows: stored.rows ?? 0,
       tombstones: stored.tombstones ?? 0,
       ...this.counts,
+      sql_rows_read: this.db.rowsRead,
+      sql_rows_written: this.db.rowsWritten,
       counting_since: this.since,
     };
   }
@@ -200,28 +212,27 @@ export class RelayReplica extends DurableObject<RelayEnv> {
     );
     if (!result.ok) throw new HttpError(result.status, `signature refused: ${result.reason}`);
     if (pin === undefined) this.pinNew(cell, key, fingerprint);
-    else if (pin.key_fp !== fingerprint) this.sql.exec("UPDATE pinned SET key_fp = ? WHERE cell_id = ?", fingerprint, cell);
+    else if (pin.key_fp !== fingerprint) this.db.run("UPDATE pinned SET key_fp = ? WHERE cell_id = ?", fingerprint, cell);
     return { cell, body: new TextDecoder().decode(result.body) };
   }
 
   /** Pins a cell's key at first contact; refuses it if another request pinned a different key meanwhile. */
   private pinNew(cell: string, key: string, fingerprint: string): void {
     this.ctx.storage.transactionSync(() => {
-      const inserted = this.sql.exec(
+      const inserted = this.db.run(
         "INSERT OR IGNORE INTO pinned (cell_id, public_key, pinned_at, key_fp) VALUES (?, ?, ?, ?)",
         cell,
         key,
         Date.now(),
         fingerprint,
-      ).rowsWritten;
+      );
       if (inserted) this.add("cells", 1);
     });
     if (this.pin(cell)?.public_key !== key) throw new HttpError(401, `${cell} is pinned to another key`);
   }
 
   private pin(cellId: string): { public_key: string; key_fp: string | null } | undefined {
-    return one<{ public_key: string; key_fp: string | null }>(
-      this.sql,
+    return this.db.one<{ public_key: string; key_fp: string | null }>(
       "SELECT public_key, key_fp FROM pinned WHERE cell_id = ?",
       cellId,
     );
@@ -238,12 +249,12 @@ export class RelayReplica extends DurableObject<RelayEnv> {
       const now = Date.now();
       if (now - this.lastSweep >= NONCE_SWEEP_MS) {
         this.lastSweep = now;
-        this.sql.exec("DELETE FROM nonces WHERE expires < ?", now);
+        this.db.run("DELETE FROM nonces WHERE expires < ?", now);
       }
-      const known = one<{ expires: number }>(this.sql, "SELECT expires FROM nonces WHERE key_id = ? AND nonce = ?", keyId, nonce);
+      const known = this.db.one<{ expires: number }>("SELECT expires FROM nonces WHERE key_id = ? AND nonce = ?", keyId, nonce);
       // Nonces are random: one seen before is a replay, even once expired and not yet swept.
       if (known) return true;
-      this.sql.exec("INSERT INTO nonces (key_id, nonce, expires) VALUES (?, ?, ?)", keyId, nonce, now + MAX_SKEW_SECONDS * 2000);
+      this.db.run("INSERT INTO nonces (key_id, nonce, expires) VALUES (?, ?, ?)", keyId, nonce, now + MAX_SKEW_SECONDS * 2000);
       return false;
     },
   };
@@ -276,12 +287,12 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   private vector(): VersionVector {
     const vv: VersionVector = {};
-    for (const r of all<{ origin: string; seq: number }>(this.sql, "SELECT origin, seq FROM vv")) vv[r.origin] = r.seq;
+    for (const r of this.db.all<{ origin: string; seq: number }>("SELECT origin, seq FROM vv")) vv[r.origin] = r.seq;
     return vv;
   }
 
   private raise(origin: string, seq: number): void {
-    this.sql.exec(
+    this.db.run(
       "INSERT INTO vv (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > vv.seq",
       origin,
       seq,
@@ -299,8 +310,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
       const after = req.vv[origin] ?? 0;
       if (ours[origin]! <= after) continue;
       const room = req.limit - rows.length;
-      const batch = all<SealedRow & Record<string, SqlStorageValue>>(
-        this.sql,
+      const batch = this.db.all<SealedRow & Record<string, SqlStorageValue>>(
         `SELECT k, h, o, s, d, x FROM rows WHERE o = ? AND s > ? ORDER BY s LIMIT ${rowLimit(room + 1)}`,
         origin,
         after,
@@ -332,9 +342,9 @@ export class RelayReplica extends DurableObject<RelayEnv> {
       const top = new Map<string, number>();
       const reach = (origin: string, seq: number) => top.set(origin, Math.max(top.get(origin) ?? 0, seq));
       for (const r of req.rows) {
-        const cur = one<{ h: string; o: string; d: number }>(this.sql, "SELECT h, o, d FROM rows WHERE k = ?", r.k);
+        const cur = this.db.one<{ h: string; o: string; d: number }>("SELECT h, o, d FROM rows WHERE k = ?", r.k);
         if (cur === undefined || compareStamp(r.h, r.o, cur.h, cur.o) > 0) {
-          this.sql.exec(
+          this.db.run(
             `INSERT INTO rows (k, h, o, s, d, x) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (k) DO UPDATE SET h = excluded.h, o = excluded.o, s = excluded.s, d = excluded.d, x = excluded.x`,
             r.k,
@@ -363,10 +373,6 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   /** Adds to a figure kept in storage. */
   private add(name: string, delta: number): void {
-    this.sql.exec(
-      "INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n",
-      name,
-      delta,
-    );
+    this.db.run("INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n", name, delta);
   }
 }

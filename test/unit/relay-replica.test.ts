@@ -45,6 +45,9 @@ async function signed(
   return signRequest(request, { keyId: cell, privateKey: pair.privateKey }, { target: RELAY_TARGET });
 }
 
+/** The nonce a signed request carries (its Signature-Input's `nonce` parameter). */
+const nonceOf = (request: Request) => /;nonce="([^"]+)"/.exec(request.headers.get("signature-input") ?? "")![1]!;
+
 /** The relay worker over a namespace whose stub counts every call the worker makes on it (the object has no others). */
 function countedRelay() {
   const calls: string[] = [];
@@ -117,6 +120,42 @@ describe("a relay request", () => {
   });
 });
 
+describe("what the relay costs in rows", () => {
+  it("an idle pull from a pinned cell writes one row (its nonce) and reads a handful", async () => {
+    const stub = env.TEST_RELAY.get(env.TEST_RELAY.idFromName(freshName()));
+    const pair = await generateKeyPair();
+    expect((await stub.serve(await signed("idle-cell", pair, KEY), "pull")).status).toBe(200);
+    const before = await stub.figures();
+    for (let i = 0; i < 10; i++) expect((await stub.serve(await signed("idle-cell", pair, null), "pull")).status).toBe(200);
+    const after = await stub.figures();
+    expect(after.sql_rows_written - before.sql_rows_written).toBe(10);
+    expect((after.sql_rows_read - before.sql_rows_read) / 10).toBeLessThanOrEqual(5);
+  });
+
+  it("/health's figures read the same few rows however many rows the relay holds", async () => {
+    const stub = env.TEST_RELAY.get(env.TEST_RELAY.idFromName(freshName()));
+    const reads = async () => {
+      const a = await stub.figures();
+      const b = await stub.figures();
+      return b.sql_rows_read - a.sql_rows_read;
+    };
+    const empty = await reads();
+    await inObject<RelayReplica, void>(stub, (relay) => {
+      const rows = Array.from({ length: 400 }, (_, i) => ({
+        k: `k${i}`.padEnd(32, "_"),
+        h: `${String(1_700_000_000_000 + i).padStart(15, "0")}-000000`,
+        o: "cell-a",
+        s: i + 1,
+        d: (i % 2) as 0 | 1,
+        x: "AAAA",
+      }));
+      relay.push("cell-a", { rows, vv: {}, complete: false });
+    });
+    expect(await stub.figures()).toMatchObject({ rows: 400, tombstones: 200 });
+    expect(await reads()).toBe(empty);
+  });
+});
+
 describe("rotating the relay key", () => {
   it("a pinned cell is refused until it proves the new key; a cell that proves it keeps its pin", async () => {
     const stub = env.TEST_RELAY.get(env.TEST_RELAY.idFromName(freshName()));
@@ -158,7 +197,7 @@ const FIRST_SCHEMA = `CREATE TABLE rows (k TEXT PRIMARY KEY, h TEXT NOT NULL, o 
    CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);`;
 
 describe("a relay written by the previous version", () => {
-  it("opens with the right figures, and its pinned cells are admitted again once they prove the key", async () => {
+  it("opens with the right figures and its seen nonces, and its pinned cells are admitted again once they prove the key", async () => {
     const stub = env.TEST_RELAY.get(env.TEST_RELAY.idFromName(freshName()));
     const desk = await generateKeyPair();
     const result = await inObject<RelayReplica, Record<string, unknown>>(stub, async (_current, state) => {
@@ -173,19 +212,23 @@ describe("a relay written by the previous version", () => {
       sql.exec("INSERT INTO vv VALUES ('desk', 5)");
       sql.exec("INSERT INTO pinned VALUES ('desk', ?, 1), ('lost-laptop', 'AAAA', 2)", desk.publicKey);
       sql.exec("INSERT INTO counters VALUES ('pushes', 7), ('pulls', 40), ('refused', 3)");
+      const seen = await signed("desk", desk, KEY);
+      sql.exec("INSERT INTO nonces VALUES ('desk', ?, ?)", nonceOf(seen), Date.now() + 600_000);
 
       const reopened = new RelayReplica(state, { AIOS_RELAY_KEY: KEY });
       const figures = reopened.figures();
       const withoutOffer = await reopened.serve(await signed("desk", desk, null), "pull");
       const withOffer = await reopened.serve(await signed("desk", desk, KEY), "pull");
+      const replayed = await reopened.serve(seen, "pull");
       const pins = sql
         .exec<{ cell_id: string; key_fp: string | null }>("SELECT cell_id, key_fp FROM pinned ORDER BY cell_id")
         .toArray();
-      return { figures, withoutOffer: withoutOffer.status, withOffer: withOffer.status, pins };
+      return { figures, withoutOffer: withoutOffer.status, withOffer: withOffer.status, replayed: await replayed.text(), pins };
     });
     expect(result.figures).toMatchObject({ cells: 2, rows: 5, tombstones: 2, pushes: 0, pulls: 0, refused: 0 });
     expect(result.withoutOffer).toBe(401);
     expect(result.withOffer).toBe(200);
+    expect(result.replayed).toMatch(/replayed/); // the nonces it had seen are still refused
     expect(result.pins).toEqual([
       { cell_id: "desk", key_fp: await relayKeyFingerprint(KEY) },
       { cell_id: "lost-laptop", key_fp: null },
