@@ -35,8 +35,14 @@ const MIGRATIONS = [
    CREATE INDEX nonces_expiry ON nonces (expires);
    CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);`,
   // Figures kept as they change (counting rows for /health read the whole table, and Cloudflare bills
-  // rows read); request counts move to memory; each pin records which relay key admitted it.
+  // rows read); request counts in one row (`tally`), updated once per admitted request; each pin
+  // records which relay key admitted it.
   `ALTER TABLE pinned ADD COLUMN key_fp TEXT;
+   CREATE TABLE tally (id INTEGER PRIMARY KEY CHECK (id = 1), pulls INTEGER NOT NULL, pushes INTEGER NOT NULL,
+     refused INTEGER NOT NULL, rows_read INTEGER NOT NULL, rows_written INTEGER NOT NULL, since INTEGER NOT NULL);
+   INSERT INTO tally (id, pulls, pushes, refused, rows_read, rows_written, since)
+     SELECT 1, coalesce(sum(CASE name WHEN 'pulls' THEN n END), 0), coalesce(sum(CASE name WHEN 'pushes' THEN n END), 0),
+       coalesce(sum(CASE name WHEN 'refused' THEN n END), 0), 0, 0, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM counters;
    DELETE FROM counters WHERE name IN ('pushes', 'pulls', 'refused');
    INSERT OR REPLACE INTO counters (name, n) SELECT 'rows', count(*) FROM rows;
    INSERT OR REPLACE INTO counters (name, n) SELECT 'tombstones', count(*) FROM rows WHERE d = 1;
@@ -63,10 +69,10 @@ export type RelayOp = "pull" | "push";
 
 /**
  * Figures for /health: counts, never content. `cells`, `rows` and `tombstones` are kept in storage
- * as they change; `pushes`, `pulls`, `refused` and the SQLite rows read and written (as Cloudflare
- * bills them) are counted in memory since `counting_since`, when this instance of the object started:
- * Cloudflare evicts an idle object after seconds, so there they count recent activity, not totals
- * (Cloudflare's dashboard has those); `npm run relay` keeps its object up.
+ * as they change. `pushes`, `pulls`, `refused` and the SQLite rows the object read and wrote (as
+ * Cloudflare bills them) are counted since `counting_since`, in memory and added to storage with
+ * each admitted request (a refused request writes nothing: a refusal is stored with the next
+ * admitted request, or lost if the object is evicted before one comes).
  */
 export interface RelayFigures {
   cells: number;
@@ -81,6 +87,15 @@ export interface RelayFigures {
   counting_since: string;
 }
 
+interface Tally extends Record<string, SqlStorageValue> {
+  pulls: number;
+  pushes: number;
+  refused: number;
+  rows_read: number;
+  rows_written: number;
+  since: number;
+}
+
 /** A fingerprint of the relay key (a hash, never the key): which key admitted a pinned cell. */
 export async function relayKeyFingerprint(relayKey: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`aios-relay-key-fingerprint\n${relayKey}`));
@@ -90,8 +105,9 @@ export async function relayKeyFingerprint(relayKey: string): Promise<string> {
 export class RelayReplica extends DurableObject<RelayEnv> {
   /** Every statement goes through it, so /health can say what the relay costs in rows. */
   private readonly db: MeteredSql;
+  /** Counts not yet added to the stored tally. */
   private readonly counts = { pushes: 0, pulls: 0, refused: 0 };
-  private readonly since = new Date().toISOString();
+  private readonly tallied = { read: 0, written: 0 };
   private lastSweep = 0;
   private fingerprint: { key: string; fp: Promise<string> } | undefined;
 
@@ -107,16 +123,37 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   figures(): RelayFigures {
     const stored: Record<string, number> = {};
     for (const r of this.db.all<{ name: string; n: number }>("SELECT name, n FROM counters")) stored[r.name] = r.n;
+    const t = this.db.one<Tally>("SELECT pulls, pushes, refused, rows_read, rows_written, since FROM tally")!;
     return {
       cells: stored.cells ?? 0,
       connected: this.ctx.getWebSockets().length,
       rows: stored.rows ?? 0,
       tombstones: stored.tombstones ?? 0,
-      ...this.counts,
-      sql_rows_read: this.db.rowsRead,
-      sql_rows_written: this.db.rowsWritten,
-      counting_since: this.since,
+      pushes: t.pushes + this.counts.pushes,
+      pulls: t.pulls + this.counts.pulls,
+      refused: t.refused + this.counts.refused,
+      sql_rows_read: t.rows_read + this.db.rowsRead - this.tallied.read,
+      sql_rows_written: t.rows_written + this.db.rowsWritten - this.tallied.written,
+      counting_since: new Date(t.since).toISOString(),
     };
+  }
+
+  /** Adds the counts of this request (and of refusals before it) to the stored tally: one row written. */
+  private tally(): void {
+    const read = this.db.rowsRead - this.tallied.read;
+    const written = this.db.rowsWritten - this.tallied.written + 1; // this update's own row
+    this.db.run(
+      `UPDATE tally SET pulls = pulls + ?, pushes = pushes + ?, refused = refused + ?,
+         rows_read = rows_read + ?, rows_written = rows_written + ? WHERE id = 1`,
+      this.counts.pulls,
+      this.counts.pushes,
+      this.counts.refused,
+      read,
+      written,
+    );
+    this.tallied.read = this.db.rowsRead;
+    this.tallied.written = this.db.rowsWritten;
+    this.counts.pulls = this.counts.pushes = this.counts.refused = 0;
   }
 
   /**
@@ -127,11 +164,15 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   async serve(request: Request, op: RelayOp): Promise<Response> {
     try {
       const { cell, body } = await this.admit(request);
-      switch (op) {
-        case "pull":
-          return json(this.pull(parseJsonText(body, RelayPullRequest)));
-        case "push":
-          return json(this.push(cell, parseJsonText(body, RelayPushRequest)));
+      try {
+        switch (op) {
+          case "pull":
+            return json(this.pull(parseJsonText(body, RelayPullRequest)));
+          case "push":
+            return json(this.push(cell, parseJsonText(body, RelayPushRequest)));
+        }
+      } finally {
+        this.tally();
       }
     } catch (e) {
       if (e instanceof HttpError && e.status < 500) return errorResponse(e);
@@ -143,6 +184,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   override async fetch(request: Request): Promise<Response> {
     try {
       const { cell } = await this.admit(request);
+      this.tally();
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         throw new HttpError(426, "expected a WebSocket upgrade");
       }

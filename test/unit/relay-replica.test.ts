@@ -121,14 +121,15 @@ describe("a relay request", () => {
 });
 
 describe("what the relay costs in rows", () => {
-  it("an idle pull from a pinned cell writes one row (its nonce) and reads a handful", async () => {
+  it("an idle pull from a pinned cell writes two rows (its nonce, and the tally of requests) and reads a handful", async () => {
     const stub = env.TEST_RELAY.get(env.TEST_RELAY.idFromName(freshName()));
     const pair = await generateKeyPair();
     expect((await stub.serve(await signed("idle-cell", pair, KEY), "pull")).status).toBe(200);
     const before = await stub.figures();
     for (let i = 0; i < 10; i++) expect((await stub.serve(await signed("idle-cell", pair, null), "pull")).status).toBe(200);
     const after = await stub.figures();
-    expect(after.sql_rows_written - before.sql_rows_written).toBe(10);
+    expect(after.sql_rows_written - before.sql_rows_written).toBe(20);
+    expect(after.pulls - before.pulls).toBe(10);
     expect((after.sql_rows_read - before.sql_rows_read) / 10).toBeLessThanOrEqual(5);
   });
 
@@ -202,7 +203,7 @@ describe("a relay written by the previous version", () => {
     const desk = await generateKeyPair();
     const result = await inObject<RelayReplica, Record<string, unknown>>(stub, async (_current, state) => {
       const sql = state.storage.sql;
-      for (const t of ["rows", "vv", "pinned", "nonces", "counters", "_schema"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of ["rows", "vv", "pinned", "nonces", "counters", "tally", "_schema"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
       sql.exec(FIRST_SCHEMA);
       sql.exec("CREATE TABLE _schema (version INTEGER NOT NULL); INSERT INTO _schema (version) VALUES (1)");
       const stamp = (i: number) => `00170000000000${i}-000000`;
@@ -225,7 +226,7 @@ describe("a relay written by the previous version", () => {
         .toArray();
       return { figures, withoutOffer: withoutOffer.status, withOffer: withOffer.status, replayed: await replayed.text(), pins };
     });
-    expect(result.figures).toMatchObject({ cells: 2, rows: 5, tombstones: 2, pushes: 0, pulls: 0, refused: 0 });
+    expect(result.figures).toMatchObject({ cells: 2, rows: 5, tombstones: 2, pushes: 7, pulls: 40, refused: 3 });
     expect(result.withoutOffer).toBe(401);
     expect(result.withOffer).toBe(200);
     expect(result.replayed).toMatch(/replayed/); // the nonces it had seen are still refused
