@@ -57,8 +57,12 @@ const MIGRATIONS = [
 
 /** Signatures (and admission proofs) older or newer than this are refused; nonces are kept twice as long. */
 const MAX_SKEW_SECONDS = 300;
-/** Expired nonces are deleted at most this often (not on every request). */
-const NONCE_SWEEP_MS = 60_000;
+/**
+ * Expired nonces are swept by one request in this many, at random: a sweep reads the whole (small)
+ * table, and a timer would not survive the object's eviction, which on Cloudflare comes between
+ * most idle requests. The table then holds the last ten minutes of requests and a few more.
+ */
+const NONCE_SWEEP_ONE_IN = 16;
 /** The relay key in the environment (a secret when deployed; `npm run relay` derives it). */
 export interface RelayEnv {
   AIOS_RELAY_KEY?: string;
@@ -108,7 +112,6 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   /** Counts not yet added to the stored tally. */
   private readonly counts = { pushes: 0, pulls: 0, refused: 0 };
   private readonly tallied = { read: 0, written: 0 };
-  private lastSweep = 0;
   private fingerprint: { key: string; fp: Promise<string> } | undefined;
 
   constructor(ctx: DurableObjectState, env: RelayEnv) {
@@ -289,10 +292,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   private readonly replayGuard: ReplayGuard = {
     seen: (keyId, nonce) => {
       const now = Date.now();
-      if (now - this.lastSweep >= NONCE_SWEEP_MS) {
-        this.lastSweep = now;
-        this.db.run("DELETE FROM nonces WHERE expires < ?", now);
-      }
+      if (Math.random() * NONCE_SWEEP_ONE_IN < 1) this.db.run("DELETE FROM nonces WHERE expires < ?", now);
       const known = this.db.one<{ expires: number }>("SELECT expires FROM nonces WHERE key_id = ? AND nonce = ?", keyId, nonce);
       // Nonces are random: one seen before is a replay, even once expired and not yet swept.
       if (known) return true;

@@ -5,7 +5,7 @@
  * right figures; /health reads figures, not the rows.
  */
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RelayReplica, relayKeyFingerprint, type RelayOp } from "../../durable-objects/relay-replica";
 import { admissionProof, generateKeyPair, signRequest, type KeyPair } from "../../durable-objects/identity/signing";
 import { OFFER_HEADER, RELAY_TARGET, offerHeader } from "../../lib/relay-protocol";
@@ -131,6 +131,31 @@ describe("what the relay costs in rows", () => {
     expect(after.sql_rows_written - before.sql_rows_written).toBe(20);
     expect(after.pulls - before.pulls).toBe(10);
     expect((after.sql_rows_read - before.sql_rows_read) / 10).toBeLessThanOrEqual(5);
+  });
+
+  it("a sweep deletes expired nonces and keeps the others", async () => {
+    const stub = env.TEST_RELAY.get(env.TEST_RELAY.idFromName(freshName()));
+    const pair = await generateKeyPair();
+    const left = await inObject<RelayReplica, string[]>(stub, async (relay, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO nonces VALUES ('sweep-cell', 'expired', ?), ('sweep-cell', 'live', ?)",
+        1,
+        Date.now() + 60_000,
+      );
+      const chance = vi.spyOn(Math, "random").mockReturnValue(0); // this request's turn to sweep
+      try {
+        expect((await relay.serve(await signed("sweep-cell", pair, KEY), "pull")).status).toBe(200);
+      } finally {
+        chance.mockRestore();
+      }
+      return state.storage.sql
+        .exec<{ nonce: string }>("SELECT nonce FROM nonces WHERE key_id = 'sweep-cell'")
+        .toArray()
+        .map((r) => r.nonce);
+    });
+    expect(left).toHaveLength(2);
+    expect(left).toContain("live");
+    expect(left).not.toContain("expired");
   });
 
   it("/health's figures read the same few rows however many rows the relay holds", async () => {
