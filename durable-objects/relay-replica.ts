@@ -161,8 +161,8 @@ export class RelayReplica extends DurableObject<RelayEnv> {
 
   /**
    * The one call the relay worker makes for a `/relay/pull` or `/relay/push` its route table admits
-   * to (`peer` access; the worker checked only that it is signed): verifies the request as an
-   * admitted cell's, then serves it. One call, because Cloudflare bills every call to an object.
+   * to (`peer` access; the worker made only the checks it can make alone): verifies the request as
+   * an admitted cell's, then serves it. One call, because Cloudflare bills every call to an object.
    */
   async serve(request: Request, op: RelayOp): Promise<Response> {
     try {

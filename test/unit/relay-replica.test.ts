@@ -94,6 +94,9 @@ describe("a relay request", () => {
     const anonymous = await signed("cell-one", pair, KEY);
     anonymous.headers.delete("x-aios-cell");
     expect((await relay.fetch(anonymous)).status).toBe(401);
+    const elsewhere = await signed("cell-one", pair, KEY);
+    elsewhere.headers.set("x-aios-target", "some-cell");
+    expect((await relay.fetch(elsewhere)).status).toBe(401);
     expect(relay.calls).toEqual([]);
 
     // Refused by the object: counted in memory (no storage write), and one call.

@@ -3,15 +3,15 @@
  * the relay key. Who may call what is said here, as in every worker; the verification of a `peer`
  * route happens in the relay's object (where the pinned keys and seen nonces live), in the same call
  * that serves the request: Cloudflare bills each call to an object, so a request costs one. The
- * worker first refuses what it can alone (unsigned, without a cell id, declared too large, or no
- * relay key configured), so such requests never wake (nor bill) the object.
+ * worker first refuses what it can alone (unsigned, without a cell id, signed for another target,
+ * declared too large, or no relay key configured), so such requests never wake (nor bill) the object.
  */
 import type { RelayEnv, RelayOp, RelayReplica } from "../../durable-objects/relay-replica";
-import { CELL_HEADER } from "../../durable-objects/identity/signing";
+import { CELL_HEADER, TARGET_HEADER } from "../../durable-objects/identity/signing";
 import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
 import { HttpError } from "../../lib/errors";
 import { json } from "../../lib/http";
-import { RELAY_BODY_LIMIT } from "../../lib/relay-protocol";
+import { RELAY_BODY_LIMIT, RELAY_TARGET } from "../../lib/relay-protocol";
 import { VERSION } from "../../lib/version";
 
 export interface RelayWorkerEnv extends RelayEnv, BaseEnv {
@@ -24,6 +24,9 @@ const replica = (env: RelayWorkerEnv) => env.RELAY.get(env.RELAY.idFromName("rel
 function signedForTheRelay(request: Request, env: RelayWorkerEnv): void {
   if (!env.AIOS_RELAY_KEY) throw new HttpError(503, "this relay has no AIOS_RELAY_KEY; it admits nobody");
   if (!request.headers.get(CELL_HEADER)) throw new HttpError(401, `a signed request must name its cell in ${CELL_HEADER}`);
+  if (request.headers.get(TARGET_HEADER) !== RELAY_TARGET) {
+    throw new HttpError(401, `a request to the relay is signed for ${TARGET_HEADER}: ${RELAY_TARGET}`);
+  }
   if (Number(request.headers.get("content-length") ?? 0) > RELAY_BODY_LIMIT) {
     throw new HttpError(413, `body over ${RELAY_BODY_LIMIT} bytes`);
   }
