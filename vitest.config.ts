@@ -23,7 +23,10 @@ const UNIT_OBJECTS = {
   TEST_PEERS: { className: "PeerRegistry", useSQLite: true },
   TEST_IDENTITY: { className: "CellIdentity", useSQLite: true },
   TEST_METRICS: { className: "MetricsStore", useSQLite: true },
+  // The relay's object (test/unit/relay-replica.test.ts), with its relay key below.
+  TEST_RELAY: { className: "RelayReplica", useSQLite: true },
 };
+const UNIT_RELAY_KEY = "unit-relay-key-0123456789abcdefghijklmnopqrs";
 
 // The pool runs the cell under its own worker name; the other workers' bindings to "aios-cell"
 // (services and Durable Objects) follow it.
@@ -57,7 +60,7 @@ export default defineConfig(async () => {
               main: "./test/unit/worker.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: UNIT_VARS,
+                bindings: { ...UNIT_VARS, AIOS_RELAY_KEY: UNIT_RELAY_KEY },
                 // Tests only: the other workers' objects in the test isolate, and their HTTP entries.
                 durableObjects: UNIT_OBJECTS,
                 serviceBindings: { DISCOVERY_HTTP: "aios-discovery", BRIDGE_HTTP: "aios-bridge", METRICS_HTTP: "aios-metrics" },

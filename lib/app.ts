@@ -22,11 +22,14 @@ export class RequestContext {
   private id: string | undefined;
   /** The pattern of the route taken, once known. */
   route: string | undefined;
-  /** The cell that signed the request, on routes whose access is `peer`, `admission` or (when signed) `peer-or-token`. */
+  /**
+   * The cell that signed the request, on routes whose access is `peer`, `admission` or (when signed)
+   * `peer-or-token`; unset where the handler verifies (Guards.peerVerifiedByHandler).
+   */
   peer: PeerCall | undefined;
   /** The signing cell on a route that only signed requests reach (`peer`, `admission`). */
   get signed(): PeerCall {
-    if (!this.peer) throw new Error(`route ${this.route ?? "?"} reads a signature its access does not require`);
+    if (!this.peer) throw new Error(`route ${this.route ?? "?"} reads a signature its guard did not verify`);
     return this.peer;
   }
   constructor(
@@ -78,6 +81,15 @@ export interface Guards<E> {
   token?: (env: E) => string | undefined;
   /** Verifies a signed request from another cell; throws an HttpError when it is refused. */
   peer?: (request: Request, env: E) => Promise<PeerCall>;
+  /**
+   * Instead of `peer`, for a worker whose handlers verify in the same call that serves the request:
+   * the relay's pinned keys and seen nonces live in the Durable Object that serves its routes, and
+   * each call to an object is billed, so one call there verifies and then handles. This is the cheap
+   * part the worker checks alone (it throws an HttpError to refuse). `rc.peer` stays unset, so no
+   * handler can read a caller nobody verified; each such handler hands the request to a method that
+   * verifies it before it acts.
+   */
+  peerVerifiedByHandler?: (request: Request, env: E) => void;
   /** Admits a signed first contact with proof of the cluster secret; throws an HttpError when it is refused. */
   admission?: (request: Request, env: E) => Promise<PeerCall>;
   /** Refuses (throws) a request that is not from this machine's editor. */
@@ -167,9 +179,13 @@ async function authorize<E>(access: Access, guards: Guards<E>, request: Request,
   }
 }
 
-function verifyPeer<E>(guards: Guards<E>, request: Request, env: E): Promise<PeerCall> {
-  if (!guards.peer) throw new HttpError(503, "this worker cannot verify other cells (no identity binding)");
-  return guards.peer(request, env);
+async function verifyPeer<E>(guards: Guards<E>, request: Request, env: E): Promise<PeerCall | undefined> {
+  if (guards.peer) return guards.peer(request, env);
+  if (guards.peerVerifiedByHandler) {
+    guards.peerVerifiedByHandler(request, env);
+    return undefined;
+  }
+  throw new HttpError(503, "this worker cannot verify other cells (no identity binding)");
 }
 
 /**

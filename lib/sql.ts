@@ -44,3 +44,34 @@ export function all<T extends Record<string, SqlStorageValue>>(
 ): T[] {
   return sql.exec<T>(query, ...params).toArray();
 }
+
+/**
+ * Statements run through one place that adds up the rows they read and wrote, as Cloudflare bills a
+ * SQLite-backed object (index entries count as rows). For figures such as a relay's /health.
+ */
+export class MeteredSql {
+  rowsRead = 0;
+  rowsWritten = 0;
+  constructor(readonly sql: SqlStorage) {}
+
+  all<T extends Record<string, SqlStorageValue>>(query: string, ...params: SqlStorageValue[]): T[] {
+    const cursor = this.sql.exec<T>(query, ...params);
+    const rows = cursor.toArray();
+    this.rowsRead += cursor.rowsRead;
+    this.rowsWritten += cursor.rowsWritten;
+    return rows;
+  }
+
+  one<T extends Record<string, SqlStorageValue>>(query: string, ...params: SqlStorageValue[]): T | undefined {
+    return this.all<T>(query, ...params)[0];
+  }
+
+  /** Runs a statement for its effect; returns the rows it wrote. */
+  run(query: string, ...params: SqlStorageValue[]): number {
+    const cursor = this.sql.exec(query, ...params);
+    cursor.toArray();
+    this.rowsRead += cursor.rowsRead;
+    this.rowsWritten += cursor.rowsWritten;
+    return cursor.rowsWritten;
+  }
+}

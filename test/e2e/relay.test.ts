@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveRelayKey } from "../../lib/cluster-keys";
-import { OFFER_HEADER, RELAY_TARGET, offerHeader } from "../../lib/relay-protocol";
+import { deriveContentKeys, deriveRelayKey } from "../../lib/cluster-keys";
+import { OFFER_HEADER, RELAY_TARGET, offerHeader, sealRow } from "../../lib/relay-protocol";
 import { admissionProof, generateKeyPair, signRequest } from "../../durable-objects/identity/signing";
 import { TestRelay } from "../../harness/relay";
 import { ROOT, TestStack, until, converged } from "../../harness/stack";
@@ -204,58 +204,111 @@ describe("sync through a relay", () => {
     }
   });
 
+  /**
+   * A probe cell that knows the relay key, speaking to the relay directly. Its refused pushes carry a
+   * real row, sealed with the cluster's content key (the cells would take it: see below), and a vector
+   * that would claim every row of `ra` if it were merged; so "nothing changed" means the refusal held.
+   */
+  const probe = "probe-cell";
+  const probePair = generateKeyPair();
+  const signedProbe = async (
+    path: "/relay/push" | "/relay/pull",
+    body: string,
+    opts: { key?: string; created?: number; cellId?: string } = {},
+  ) => {
+    const pair = await probePair;
+    const created = Math.floor((opts.created ?? Date.now()) / 1000);
+    const id = opts.cellId ?? probe;
+    const proof = await admissionProof(opts.key ?? (await deriveRelayKey(SECRET)), id, pair.publicKey, created);
+    const request = new Request(`${RELAY_URL}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", [OFFER_HEADER]: offerHeader(pair.publicKey, created, proof) },
+      body,
+    });
+    return signRequest(request, { keyId: id, privateKey: pair.privateKey }, { target: RELAY_TARGET, now: created * 1000 });
+  };
+  const sealedProbeRow = async (name: string, s: number) =>
+    sealRow(await deriveContentKeys(SECRET), {
+      t: "e",
+      ns: "probe",
+      n: name,
+      y: "note",
+      d: 0,
+      h: `${String(Date.now()).padStart(15, "0")}-000000`,
+      o: probe,
+      s,
+    });
+  const poison = async (name: string) =>
+    JSON.stringify({ rows: [await sealedProbeRow(name, 5)], vv: { [probe]: 5, ra: 1_000_000, rb: 1_000_000 }, complete: true });
+  /** What a refused request must not change: the relay's row count, its cells, and its version vector. */
+  const relayView = async () => {
+    const pulled = await fetch(await signedProbe("/relay/pull", JSON.stringify({ vv: {}, limit: 1 })));
+    expect(pulled.status).toBe(200);
+    const h = await relay.health();
+    return { rows: h.rows, cells: h.cells, tombstones: h.tombstones, vv: ((await pulled.json()) as { vv: unknown }).vv };
+  };
+
   it("a cell that knows the relay key is admitted; replayed, stale, oversized and wrongly keyed pushes are refused", async () => {
-    const pair = await generateKeyPair();
-    const cell = "probe-cell";
-    const push = async (opts: { key?: string; created?: number; body?: string; cellId?: string }) => {
-      const created = Math.floor((opts.created ?? Date.now()) / 1000);
-      const id = opts.cellId ?? cell;
-      const proof = await admissionProof(opts.key ?? (await deriveRelayKey(SECRET)), id, pair.publicKey, created);
-      const request = new Request(`${RELAY_URL}/relay/push`, {
-        method: "POST",
-        headers: { "content-type": "application/json", [OFFER_HEADER]: offerHeader(pair.publicKey, created, proof) },
-        body: opts.body ?? JSON.stringify({ rows: [], vv: {}, complete: false }),
-      });
-      return signRequest(request, { keyId: id, privateKey: pair.privateKey }, { target: RELAY_TARGET, now: created * 1000 });
-    };
-    const before = await relay.health();
-    const wrongKey = await fetch(await push({ key: await deriveRelayKey("not-the-secret"), cellId: "probe-wrong" }));
+    const before = await relayView(); // the probe's first request pins it
+    expect(before.cells).toBe(3); // ra, rb and the probe; not the cell with the wrong secret
+    const wrongKey = await fetch(
+      await signedProbe("/relay/push", await poison("ByWrongKey"), {
+        key: await deriveRelayKey("not-the-secret"),
+        cellId: "probe-wrong",
+      }),
+    );
     expect(wrongKey.status).toBe(401);
-    const stale = await fetch(await push({ created: Date.now() - 10 * 60_000, cellId: "probe-stale" }));
+    const stale = await fetch(
+      await signedProbe("/relay/push", await poison("ByStale"), { created: Date.now() - 10 * 60_000, cellId: "probe-stale" }),
+    );
     expect(stale.status).toBe(401);
-    const ok = await push({});
+    const padded = JSON.stringify({ ...JSON.parse(await poison("ByHuge")), pad: "x".repeat(3 * 1024 * 1024) });
+    expect((await fetch(await signedProbe("/relay/push", padded))).status).toBe(413);
+    const bad = await fetch(
+      await signedProbe("/relay/push", JSON.stringify({ rows: [{ k: "short" }], vv: { ra: 1_000_000 }, complete: true })),
+    );
+    expect(bad.status).toBe(400);
+    const speakingAsAnother = await fetch(await signedProbe("/relay/push", await poison("ByImpostor"), { cellId: "ra" }));
+    expect(speakingAsAnother.status).toBe(401);
+    expect(await relayView()).toEqual(before);
+
+    // Admitted, the probe's push is taken (and the cells take its row: the refused ones were real rows too).
+    const ok = await signedProbe(
+      "/relay/push",
+      JSON.stringify({ rows: [await sealedProbeRow("Admitted", 1)], vv: {}, complete: false }),
+    );
     const replay = ok.clone();
     expect((await fetch(ok)).status).toBe(200);
+    const taken = await relayView();
+    expect(taken.rows).toBe((before.rows as number) + 1);
+    expect(taken.cells).toBe(before.cells);
+    expect(taken.vv).toEqual({ ...(before.vv as object), [probe]: 1 });
+    await until(() => has(a, "probe", "Admitted"), 10_000, 50);
     const replayed = await fetch(replay);
     expect(replayed.status).toBe(401);
     expect(await replayed.text()).toMatch(/replay/);
-    const huge = await fetch(
-      await push({ body: JSON.stringify({ rows: [], vv: {}, complete: false, pad: "x".repeat(3 * 1024 * 1024) }) }),
-    );
-    expect(huge.status).toBe(413);
-    const bad = await fetch(await push({ body: JSON.stringify({ rows: [{ k: "short" }], vv: {}, complete: false }) }));
-    expect(bad.status).toBe(400);
-    const speakingAsAnother = await fetch(await push({ cellId: "ra" }));
-    expect(speakingAsAnother.status).toBe(401);
-    const after = await relay.health();
-    expect(after.rows).toBe(before.rows);
-    expect(after.cells).toBe((before.cells as number) + 1);
+    expect(await relayView()).toEqual(taken);
+    for (const s of [a, b]) expect((await graphOf(s, "probe")).entities.map((e) => e.name)).toEqual(["Admitted"]);
   });
 
   it("unsigned, forged and replayed requests are refused and change nothing", async () => {
-    const before = await relay.health();
+    const before = await relayView();
     const unsigned = await fetch(`${RELAY_URL}/relay/pull`, { method: "POST", body: JSON.stringify({ vv: {} }) });
     expect(unsigned.status).toBe(401);
     const forged = await fetch(`${RELAY_URL}/relay/push`, {
       method: "POST",
       headers: { "x-aios-cell": "ra", "signature-input": 'aios=("@method");created=1', signature: "aios=:AAAA:" },
-      body: JSON.stringify({ rows: [], vv: {}, complete: true }),
+      body: await poison("Forged"),
     });
     expect(forged.status).toBeGreaterThanOrEqual(400);
     expect(forged.status).toBeLessThan(500);
-    const after = await relay.health();
-    expect(after.rows).toBe(before.rows);
-    expect(after.cells).toBe(before.cells);
+    // A real signature by the probe, its body swapped for another after signing.
+    const signed = await signedProbe("/relay/push", JSON.stringify({ rows: [], vv: {}, complete: false }));
+    const swapped = await fetch(new Request(signed, { body: await poison("Swapped") }));
+    expect(swapped.status).toBeGreaterThanOrEqual(400);
+    expect(swapped.status).toBeLessThan(500);
+    expect(await relayView()).toEqual(before);
+    for (const s of [a, b]) expect((await graphOf(s, "probe")).entities.map((e) => e.name)).toEqual(["Admitted"]);
   });
 
   // Last: the claim it makes stays in the relay's vector.

@@ -107,6 +107,27 @@ describe("the HTTP shell's access checks", () => {
     });
   });
 
+  it("in a worker whose handlers verify (peerVerifiedByHandler), runs the cheap check first and gives the handler no caller", async () => {
+    const deferred = createApp<Record<string, never>>("deferred", {
+      guards: {
+        peerVerifiedByHandler: (request) => {
+          if (!request.headers.get("x-aios-cell")) throw new HttpError(401, "no cell");
+        },
+      },
+    }).post("/served", "peer", (_req, _env, _ctx, rc) => {
+      // The handler would hand the request to a method that verifies it; it has no verified caller to read.
+      expect(rc.peer).toBeUndefined();
+      expect(() => rc.signed).toThrow(/did not verify/);
+      return json({ served: true });
+    });
+    const post = (headers: Record<string, string>) =>
+      deferred.fetch(new Request("http://relay.test/served", { method: "POST", body: "{}", headers }), env, ctx);
+    expect((await post({})).status).toBe(401); // unsigned: the shell refuses it
+    expect((await post({ signature: "any" })).status).toBe(401); // the cheap check
+    const res = await post({ signature: "any", "x-aios-cell": "a" });
+    expect(await res.json()).toEqual({ served: true });
+  });
+
   it("refuses a local route in a worker that has no local guard", async () => {
     expect((await call("/local")).status).toBe(403);
   });

@@ -3,6 +3,7 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
 import type { MetricsStore } from "../../durable-objects/metrics-store";
 import type { PeerRegistry } from "../../durable-objects/peer-registry";
+import type { RelayReplica } from "../../durable-objects/relay-replica";
 import type { CellEnv } from "../../workers/cell/env";
 
 declare global {
@@ -11,6 +12,8 @@ declare global {
       TEST_PEERS: DurableObjectNamespace<PeerRegistry>;
       TEST_IDENTITY: DurableObjectNamespace<CellIdentity>;
       TEST_METRICS: DurableObjectNamespace<MetricsStore>;
+      TEST_RELAY: DurableObjectNamespace<RelayReplica>;
+      AIOS_RELAY_KEY: string;
       DISCOVERY_HTTP: Fetcher;
       BRIDGE_HTTP: Fetcher;
       METRICS_HTTP: Fetcher;

@@ -7,3 +7,4 @@ export { default } from "../../workers/cell/index";
 export { CellIdentity } from "../../durable-objects/cell-identity";
 export { MetricsStore } from "../../durable-objects/metrics-store";
 export { PeerRegistry } from "../../durable-objects/peer-registry";
+export { RelayReplica } from "../../durable-objects/relay-replica";

@@ -1,14 +1,17 @@
 /**
  * The relay's route table: `/health` (figures only) for anyone; `/relay/*` only for cells admitted by
- * the relay key, checked by the relay's object (where the pinned keys and seen nonces live) before
- * any handler runs. An unsigned request is refused by the shell and never wakes the object.
+ * the relay key. Who may call what is said here, as in every worker; the verification of a `peer`
+ * route happens in the relay's object (where the pinned keys and seen nonces live), in the same call
+ * that serves the request: Cloudflare bills each call to an object, so a request costs one. The
+ * worker first refuses what it can alone (unsigned, without a cell id, signed for another target,
+ * declared too large, or no relay key configured), so such requests never wake (nor bill) the object.
  */
-import type { Admission, RelayEnv, RelayReplica } from "../../durable-objects/relay-replica";
-import { ADMITTED_HEADER } from "../../durable-objects/relay-replica";
-import { createApp, type AppRequest, type BaseEnv, type PeerCall, type RequestContext } from "../../lib/app";
+import type { RelayEnv, RelayOp, RelayReplica } from "../../durable-objects/relay-replica";
+import { CELL_HEADER, TARGET_HEADER } from "../../durable-objects/identity/signing";
+import { createApp, type AppRequest, type BaseEnv } from "../../lib/app";
 import { HttpError } from "../../lib/errors";
-import { json, parseJsonText } from "../../lib/http";
-import { RelayPullRequest, RelayPushRequest } from "../../lib/relay-protocol";
+import { json } from "../../lib/http";
+import { RELAY_BODY_LIMIT, RELAY_TARGET } from "../../lib/relay-protocol";
 import { VERSION } from "../../lib/version";
 
 export interface RelayWorkerEnv extends RelayEnv, BaseEnv {
@@ -17,10 +20,16 @@ export interface RelayWorkerEnv extends RelayEnv, BaseEnv {
 
 const replica = (env: RelayWorkerEnv) => env.RELAY.get(env.RELAY.idFromName("relay"));
 
-async function admitted(request: Request, env: RelayWorkerEnv): Promise<PeerCall> {
-  const a = (await replica(env).admit(request)) as Admission;
-  if (!a.ok) throw new HttpError(a.status, a.error);
-  return { cell: a.cell, body: a.body };
+/** The worker's part of `peer` access (the shell has checked the request is signed); the object verifies the rest. */
+function signedForTheRelay(request: Request, env: RelayWorkerEnv): void {
+  if (!env.AIOS_RELAY_KEY) throw new HttpError(503, "this relay has no AIOS_RELAY_KEY; it admits nobody");
+  if (!request.headers.get(CELL_HEADER)) throw new HttpError(401, `a signed request must name its cell in ${CELL_HEADER}`);
+  if (request.headers.get(TARGET_HEADER) !== RELAY_TARGET) {
+    throw new HttpError(401, `a request to the relay is signed for ${TARGET_HEADER}: ${RELAY_TARGET}`);
+  }
+  if (Number(request.headers.get("content-length") ?? 0) > RELAY_BODY_LIMIT) {
+    throw new HttpError(413, `body over ${RELAY_BODY_LIMIT} bytes`);
+  }
 }
 
 async function health(_req: AppRequest, env: RelayWorkerEnv): Promise<Response> {
@@ -28,23 +37,19 @@ async function health(_req: AppRequest, env: RelayWorkerEnv): Promise<Response> 
   return json({ status: env.AIOS_RELAY_KEY ? "healthy" : "degraded", type: "relay", version: VERSION, ...figures });
 }
 
-async function pull(_req: AppRequest, env: RelayWorkerEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
-  return json(await replica(env).pull(parseJsonText(rc.signed.body, RelayPullRequest)));
+/** A `peer` route's handler: one call to the object, which verifies the request and then serves `op`. */
+const served =
+  (op: RelayOp) =>
+  (request: AppRequest, env: RelayWorkerEnv): Promise<Response> =>
+    replica(env).serve(request, op);
+
+/** The news channel lives in the object (it hibernates there); its fetch verifies, then upgrades. */
+function news(request: AppRequest, env: RelayWorkerEnv): Promise<Response> {
+  return replica(env).fetch(request);
 }
 
-async function push(_req: AppRequest, env: RelayWorkerEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
-  return json(await replica(env).push(rc.signed.cell, parseJsonText(rc.signed.body, RelayPushRequest)));
-}
-
-/** The news channel lives in the object (it hibernates there); the worker tells it which cell it admitted. */
-function news(request: AppRequest, env: RelayWorkerEnv, _ctx: ExecutionContext, rc: RequestContext): Promise<Response> {
-  const headers = new Headers(request.headers);
-  headers.set(ADMITTED_HEADER, rc.signed.cell);
-  return replica(env).fetch(new Request(request.url, { method: "GET", headers }));
-}
-
-export const relayApp = createApp<RelayWorkerEnv>("relay", { guards: { peer: admitted } })
+export const relayApp = createApp<RelayWorkerEnv>("relay", { guards: { peerVerifiedByHandler: signedForTheRelay } })
   .get("/health", "public", health)
-  .post("/relay/pull", "peer", pull)
-  .post("/relay/push", "peer", push)
+  .post("/relay/pull", "peer", served("pull"))
+  .post("/relay/push", "peer", served("push"))
   .get("/relay/ws", "peer", news);
