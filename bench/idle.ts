@@ -1,7 +1,8 @@
 /**
  * Idle cost of a stack with one peer: two stacks on 127.0.61.1 and 127.0.61.2
  * (one cluster, the second seeds the first), left alone once each lists the
- * other alive and their replicas are identical. Measured: the CPU each stack's
+ * other alive and their replicas are identical, and 20 s more (the sync loop
+ * slows down once its rounds are quiet). Measured: the CPU each stack's
  * process tree (launcher and workerd) uses per second of idleness (/proc), and
  * the sync rounds and bytes per hour each cell's own counters show.
  */
@@ -32,7 +33,8 @@ export async function benchIdle(root: string): Promise<Figure[]> {
       (await s.json<{ peers: { status: string }[] }>("discovery", "/peers")).peers.filter((p) => p.status === "alive").length;
     await until(async () => (await alive(stacks[0]!)) === 1 && (await alive(stacks[1]!)) === 1, 30_000);
     await until(async () => (await stacks[0]!.digest()) === (await stacks[1]!.digest()), 30_000);
-    await sleep(5000);
+    // Idle from here: the sync loop's first quiet rounds (3 x 5 s) pass before it slows to its idle cadence.
+    await sleep(20_000);
     const cpu0 = stacks.map((s) => treeCpuSeconds(s.child.pid!));
     const rounds0 = await Promise.all(stacks.map((s) => counter(s, "aios_sync_rounds_total")));
     const bytes0 = await Promise.all(stacks.map((s) => counter(s, "aios_sync_bytes_total")));

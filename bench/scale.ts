@@ -37,8 +37,10 @@ const NAMESPACE = "scale";
 const WRITES = 20;
 const POLL_MS = 5;
 const VISIBLE_TIMEOUT_MS = 10_000;
-/** Several rounds (one every SYNC_INTERVAL_S), so the idle figures are not one round's luck. */
-const IDLE_WINDOW_MS = 30_000;
+/** Several idle rounds (one every SYNC_IDLE_INTERVAL_S), so the idle figures are not one round's luck. */
+const IDLE_WINDOW_MS = 60_000;
+/** Before the idle window: the rounds that find nothing to repair before the loop slows to its idle cadence (QUIET_ROUNDS x SYNC_INTERVAL_S, and a margin). */
+const QUIETEN_MS = 20_000;
 /** After a write is everywhere: time for the pulls it caused to finish and be counted. */
 const SETTLE_MS = 300;
 
@@ -258,7 +260,7 @@ async function measure(stacks: TestStack[], startMs: number): Promise<Phase> {
   }
   await formed(stacks, 30_000);
   const formMs = performance.now() - t0;
-  await sleep(1500);
+  await sleep(QUIETEN_MS);
 
   // Idle: nothing written, only the anti-entropy rounds (and discovery's heartbeats, in the CPU).
   const c0 = await totals(stacks);

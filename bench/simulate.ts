@@ -1,8 +1,9 @@
 /**
  * A model, not real stacks: how the cost of a sync round and the time for a
  * write to reach every cell grow with the number of cells N, for the design
- * as built (every SYNC_INTERVAL_MS each cell pulls from SYNC_FANOUT alive peers
- * picked at random; a write pokes every peer, which then pulls from the writer).
+ * as built (every SYNC_IDLE_INTERVAL_MS in a quiet cluster, each cell pulls
+ * from SYNC_FANOUT alive peers picked at random; a write pokes every peer,
+ * which then pulls from the writer).
  * Discovery's heartbeats are modelled too: one per pair of cells every
  * PROBE_INTERVAL_MS (a heartbeat received counts as one sent, so two cells take
  * turns), each carrying at most 16 alive peers picked at random (gossip).
@@ -18,6 +19,8 @@ import { report, type Figure } from "./stats";
 
 /** The loop's constants (durable-objects/consciousness/sync.ts and lib/peer-health.ts, which Node does not type-check here). */
 export const SYNC_INTERVAL_S = 5;
+/** Between rounds once QUIET_ROUNDS in a row found nothing to repair: the idle cadence. */
+export const SYNC_IDLE_INTERVAL_S = 15;
 export const SYNC_FANOUT = 3;
 export const PROBE_INTERVAL_S = 4;
 /** Bytes of a heartbeat exchange with one peer listed, and per further peer listed: estimates (two signed requests of ~1 KB of headers, info and a known-peer entry each way), not measured. */
@@ -56,8 +59,9 @@ export interface ScalePoint {
 export function simulate(n: number, m: SyncModel = MEASURED): ScalePoint {
   const round = m.idleRoundBytes + m.vectorEntryBytes * Math.max(0, n - 2);
   const fanout = Math.min(SYNC_FANOUT, n - 1);
-  // It pulls from `fanout` peers and, on average, serves as many pulls, every SYNC_INTERVAL_S.
-  const perCell = (2 * fanout * round) / SYNC_INTERVAL_S;
+  // Idle, it pulls from `fanout` peers and, on average, serves as many pulls, every SYNC_IDLE_INTERVAL_S.
+  const perCell = (2 * fanout * round) / SYNC_IDLE_INTERVAL_S;
+  // While writes come, rounds are every SYNC_INTERVAL_S: the load the writer's pulls queue behind.
   const idleLoad = (fanout * m.serveMs) / SYNC_INTERVAL_S / 1000;
   const heartbeat = HEARTBEAT_BYTES + KNOWN_PEER_BYTES * Math.min(KNOWN_SAMPLE - 1, Math.max(0, n - 2));
   const perCellHeartbeat = ((n - 1) * heartbeat) / PROBE_INTERVAL_S;

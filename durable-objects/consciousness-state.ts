@@ -14,7 +14,7 @@ import type { CounterDelta } from "../lib/metrics-buffer";
 import { tryRpc, type DiscoveryBinding, type MetricsBinding } from "../lib/rpc";
 import { sameVector, type PullRequest, type PullResponse, type SyncRow, type VersionVector } from "../lib/sync-types";
 import { Replication } from "./consciousness/replication";
-import { SyncLoop, SYNC_INTERVAL_MS, type SyncPeer } from "./consciousness/sync";
+import { SyncLoop, type SyncPeer } from "./consciousness/sync";
 import { SyncState, type PeerSync } from "./consciousness/sync-state";
 import { RelayLink } from "./consciousness/relay-link";
 import { parseRelayList } from "../lib/relay-config";
@@ -186,16 +186,17 @@ export class ConsciousnessState extends DurableObject<StateEnv> {
   /**
    * Runs what is due (an anti-entropy round, a level sample, tombstone collection, relay work, a batch
    * of the embedding backlog) and sets the alarm for the next of them: the sync loop wakes every
-   * SYNC_INTERVAL_MS at most, whatever the number of peers, and a write does not wait for it (it
-   * pokes the peers); the backlog runs while it has work.
+   * few seconds at most (its interval), whatever the number of peers, and a write does not wait for
+   * it (it pokes the peers); the backlog runs while it has work.
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
     try {
       if (this.syncs) {
         if (now >= this.nextRound) {
-          this.nextRound = now + SYNC_INTERVAL_MS;
+          this.nextRound = now + this.sync.interval();
           await this.sync.round();
+          this.nextRound = now + this.sync.interval();
         }
         await this.sampleLevel();
         if (now - this.lastGc >= GC_EVERY_MS) {

@@ -5,7 +5,10 @@
  * rows it lacks, in bounded pages. A cell's idle traffic is therefore the same
  * whatever the number of cells (the vector grows by a few bytes per cell).
  * A local write pokes every alive peer so they pull at once instead of
- * waiting: rounds only repair what pokes missed.
+ * waiting: rounds only repair what pokes missed. Once QUIET_ROUNDS rounds in a
+ * row found nothing to repair (and nothing was written, poked, failed or
+ * joined meanwhile), rounds come every SYNC_IDLE_INTERVAL_MS instead: each
+ * round costs both sides a signed request, which is most of an idle stack's CPU.
  */
 import { parseJsonText } from "../../lib/http";
 import { signedPost, type IdentityStub } from "../identity/intercell";
@@ -14,6 +17,9 @@ import { PullResponse, sameVector, type SyncRow, type VersionVector } from "../.
 import type { SyncState } from "./sync-state";
 
 export const SYNC_INTERVAL_MS = 5000;
+/** Between rounds once they have been quiet for QUIET_ROUNDS rounds in a row. */
+export const SYNC_IDLE_INTERVAL_MS = 15_000;
+export const QUIET_ROUNDS = 3;
 /** Peers pulled from per round. */
 export const SYNC_FANOUT = 3;
 export const PAGE_ROWS = 500;
@@ -45,12 +51,31 @@ export class SyncLoop {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private pokeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Rounds in a row that found nothing to repair. */
+  private quiet = 0;
+  /** Since the last round ended: a write, a poke, rows received, a peer out of sync or failing. */
+  private stirred = true;
+  private lastPeers = "";
 
   constructor(private readonly host: SyncHost) {}
 
+  /** How long after a round the next one is due: SYNC_INTERVAL_MS, or SYNC_IDLE_INTERVAL_MS once rounds are quiet. */
+  interval(): number {
+    return this.quiet >= QUIET_ROUNDS ? SYNC_IDLE_INTERVAL_MS : SYNC_INTERVAL_MS;
+  }
+
   async round(): Promise<void> {
     this.peers = await this.host.alivePeers();
+    // A peer that came or went, or none to pull from yet: keep the short interval.
+    const ids = this.peers
+      .map((p) => p.cell_id)
+      .sort()
+      .join(" ");
+    if (ids !== this.lastPeers || this.peers.length === 0) this.stirred = true;
+    this.lastPeers = ids;
     await Promise.all(pickRandom(this.peers, SYNC_FANOUT).map((p) => this.pull(p)));
+    this.quiet = this.stirred ? 0 : this.quiet + 1;
+    this.stirred = false;
   }
 
   /** Pulls from one peer; a pull already running for it runs once more afterwards instead. */
@@ -99,9 +124,11 @@ export class SyncLoop {
         if (!more) this.host.mergeVector(theirs);
       }
       const inSync = !more && sameVector(this.host.vector(), theirs);
+      if (rows > 0 || !inSync) this.stirred = true;
       this.host.state.roundOk(peer.cell_id, inSync, rows, sent, received, theirs);
       this.count(peer.cell_id, "ok", rows, sent, received);
     } catch (e) {
+      this.stirred = true;
       const result = e instanceof RoundError ? e.result : "error";
       this.host.state.roundFailed(peer.cell_id, e instanceof Error ? e.message : String(e));
       this.count(peer.cell_id, result, rows, sent, received);
@@ -123,6 +150,7 @@ export class SyncLoop {
    * The list of alive peers is asked for afresh, so a peer that came up since the last round hears too.
    */
   poke(): void {
+    this.stirred = true;
     if (this.pokeTimer !== undefined) return;
     const sent = new Promise<void>((resolve) => {
       this.pokeTimer = setTimeout(() => {
@@ -145,6 +173,7 @@ export class SyncLoop {
 
   /** A peer poked us: pull from it now. */
   async poked(from: string): Promise<void> {
+    this.stirred = true;
     let peer = this.peers.find((p) => p.cell_id === from);
     if (!peer) {
       this.peers = await this.host.alivePeers();
