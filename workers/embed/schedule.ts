@@ -79,9 +79,11 @@ export class Turns {
         }
         if (!this.busy) break;
         await this.wait(this.waiting.backlog);
-        // Handed the turn right after a query: give it back unless the gap holds.
+        // Handed the turn right after a query: give it back unless the gap holds. Not to the backlog
+        // runs queued behind this one: they would only defer too, and would go first when this one
+        // waits again; they are handed the turn when this one has run.
         if (Date.now() - this.lastAnswer >= QUERY_GAP_MS || !deferring()) break;
-        this.release();
+        this.yieldToQueries();
       }
     }
     this.busy = true;
@@ -101,6 +103,13 @@ export class Turns {
   /** Hands the turn to the next waiter (queries first), or frees the model. */
   private release(): void {
     const next = this.waiting.interactive.shift() ?? this.waiting.backlog.shift();
+    if (next) next();
+    else this.busy = false;
+  }
+
+  /** Hands the turn to a waiting query, or frees the model for the next one to come. */
+  private yieldToQueries(): void {
+    const next = this.waiting.interactive.shift();
     if (next) next();
     else this.busy = false;
   }
