@@ -43,9 +43,6 @@ export interface StateEnv {
   MCP_SESSIONS?: DurableObjectNamespace<McpSessions>;
 }
 
-/** The name of the one state object of a cell (it holds every namespace). */
-export const STATE_OBJECT = "consciousness";
-
 /** Tombstones are collected once every known peer holds them, and not before this age. */
 const TOMBSTONE_MIN_AGE_MS = 60 * 60 * 1000;
 const GC_EVERY_MS = 60 * 1000;

@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { GRAPH_URI } from "../lib/graph-types";
 import { all, migrate, one } from "../lib/sql";
-import { STATE_OBJECT, type ConsciousnessState } from "./consciousness-state";
+import { STATE_OBJECT } from "../lib/state-types";
 
 const MIGRATIONS = [
   `CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL)`,
@@ -21,8 +21,13 @@ export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
 const SEEN_RESOLUTION_MS = 60 * 1000;
 const MAX_SUBSCRIPTIONS = 100;
 
+/** What the sessions object asks of the cell's state object (ConsciousnessState): to say when the graph next changes. */
+interface GraphWatch extends Rpc.DurableObjectBranded {
+  watch(): void;
+}
+
 export interface SessionsEnv {
-  STATE?: DurableObjectNamespace<ConsciousnessState>;
+  STATE?: DurableObjectNamespace<GraphWatch>;
 }
 
 export type SubscribeResult = { ok: true } | { ok: false; error: string };

@@ -2,6 +2,9 @@
 import { z } from "zod";
 
 /** JSON values: what can cross Durable Object RPC and be stored as JSON text. */
+/** The name of the one state object of a cell (ConsciousnessState; it holds every namespace). */
+export const STATE_OBJECT = "consciousness";
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;

@@ -12,8 +12,7 @@ import { EMBED_BATCH, EmbedError, embed, type EmbedderSpec } from "../../lib/emb
 import { quantize } from "../../lib/embed/vector";
 import { all, one } from "../../lib/sql";
 import { queueMissing } from "./embed-queue";
-import { entityText, observationText } from "./entity-texts";
-import { MESSAGES_NS, messageText } from "./message-recall";
+import { entityText, MESSAGES_NS, messageText, observationText } from "./entity-texts";
 import { VectorIndex, type Neighbour } from "./vector-index";
 
 /** A query's embedding must come quickly: a recall falls back to words rather than wait. */

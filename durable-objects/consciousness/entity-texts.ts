@@ -1,5 +1,6 @@
 /**
- * The texts the embedder turns into vectors (embeddings.ts; the recall benchmark uses the same).
+ * The texts the embedder turns into vectors (embeddings.ts; the recall benchmark uses the same):
+ * entities', observations' and messages'.
  * How they are made was measured on the labelled set (bench/recall.ts, docs/recall.md): the name as
  * written (CamelCase split or left out did no better), the type, the observations.
  */
@@ -29,6 +30,27 @@ export function entityText(name: string, type: string, observations: string[]): 
 /** What an observation's vector stands for: the observation, with its entity's name. */
 export function observationText(entity: string, content: string): string {
   return clip(`${entity}: ${content}`);
+}
+
+/** The vector index's namespace of messages (message-recall.ts): no graph namespace can be it (they start with a letter or digit). */
+export const MESSAGES_NS = "#messages";
+
+/** What a message's vector stands for: its type and its text (a JSON object's text values, or its JSON). */
+export function messageText(type: string, content: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(content);
+  } catch {
+    value = content;
+  }
+  const strings: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === "string") strings.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return clip(`${type}: ${strings.length ? strings.join(". ") : JSON.stringify(value)}`);
 }
 
 function clip(text: string): string {

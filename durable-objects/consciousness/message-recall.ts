@@ -11,31 +11,8 @@ import type { MessageRecallRequest, MessageRecallRows } from "../../lib/message-
 import { all } from "../../lib/sql";
 import type { MessageRow } from "../../lib/state-types";
 import type { EmbedBacklog } from "./embeddings";
+import { MESSAGES_NS } from "./entity-texts";
 import { queryTerms } from "./recall";
-
-/** The vector index's namespace of messages. */
-export const MESSAGES_NS = "#messages";
-/** At most this many characters of a message are embedded. */
-const TEXT_CHARS = 1200;
-
-/** What a message's vector stands for: its type and its text (a JSON object's text values, or its JSON). */
-export function messageText(type: string, content: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(content);
-  } catch {
-    value = content;
-  }
-  const strings: string[] = [];
-  const walk = (v: unknown) => {
-    if (typeof v === "string") strings.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  walk(value);
-  const text = `${type}: ${strings.length ? strings.join(". ") : JSON.stringify(value)}`;
-  return text.length > TEXT_CHARS ? text.slice(0, TEXT_CHARS) : text;
-}
 
 export async function recallMessages(
   sql: SqlStorage,

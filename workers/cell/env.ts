@@ -1,5 +1,6 @@
 import type { CellIdentity } from "../../durable-objects/cell-identity";
-import { STATE_OBJECT, type ConsciousnessState } from "../../durable-objects/consciousness-state";
+import type { ConsciousnessState } from "../../durable-objects/consciousness-state";
+import { STATE_OBJECT } from "../../lib/state-types";
 import type { McpSessions } from "../../durable-objects/mcp-sessions";
 import type { BaseEnv } from "../../lib/app";
 import type { CellVars } from "../../lib/env.generated";
