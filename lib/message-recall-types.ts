@@ -1,24 +1,13 @@
 /** Recall of messages by meaning (POST/GET /messages/recall): the request and the answer. */
 import { z } from "zod";
-import { RECALL_LIMITS } from "./recall-types";
+import { recallLimit, recallQuery } from "./recall-types";
 import type { Message, MessageRow } from "./state-types";
 
 export const MESSAGE_RECALL_LIMITS = { results: 50, defaultResults: 5 } as const;
 
 export const MessageRecallSchema = z.object({
-  query: z
-    .string({ error: "query must be a string" })
-    .trim()
-    .min(1, "query must not be empty")
-    .max(RECALL_LIMITS.query, `query is longer than ${RECALL_LIMITS.query} characters`)
-    .describe("What the messages are about, in natural language"),
-  limit: z.coerce
-    .number({ error: "limit must be a number" })
-    .int("limit must be a whole number")
-    .min(1, "limit must be at least 1")
-    .max(MESSAGE_RECALL_LIMITS.results, `limit must be at most ${MESSAGE_RECALL_LIMITS.results}`)
-    .default(MESSAGE_RECALL_LIMITS.defaultResults)
-    .describe(`How many messages at most (default ${MESSAGE_RECALL_LIMITS.defaultResults})`),
+  query: recallQuery("What the messages are about, in natural language"),
+  limit: recallLimit(MESSAGE_RECALL_LIMITS.results, MESSAGE_RECALL_LIMITS.defaultResults, "messages"),
 });
 export type MessageRecallRequest = z.infer<typeof MessageRecallSchema>;
 

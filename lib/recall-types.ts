@@ -15,21 +15,31 @@ export const RECALL_LIMITS = {
 export const RECALL_MODES = ["hybrid", "semantic", "keyword"] as const;
 export type RecallMode = (typeof RECALL_MODES)[number];
 
-export const RecallSchema = z.object({
-  query: z
+/** A question in natural language, as recall of memories and of messages take it. */
+export function recallQuery(description: string) {
+  return z
     .string({ error: "query must be a string" })
     .trim()
     .min(1, "query must not be empty")
     .max(RECALL_LIMITS.query, `query is longer than ${RECALL_LIMITS.query} characters`)
-    .describe("The question or description, in natural language"),
-  namespace: NamespaceSchema,
-  limit: z.coerce
+    .describe(description);
+}
+
+/** How many results at most: 1 to `max`, `fallback` when not given. */
+export function recallLimit(max: number, fallback: number, what: string) {
+  return z.coerce
     .number({ error: "limit must be a number" })
     .int("limit must be a whole number")
     .min(1, "limit must be at least 1")
-    .max(RECALL_LIMITS.results, `limit must be at most ${RECALL_LIMITS.results}`)
-    .default(RECALL_LIMITS.defaultResults)
-    .describe(`How many entities at most (1-${RECALL_LIMITS.results}, default ${RECALL_LIMITS.defaultResults})`),
+    .max(max, `limit must be at most ${max}`)
+    .default(fallback)
+    .describe(`How many ${what} at most (1-${max}, default ${fallback})`);
+}
+
+export const RecallSchema = z.object({
+  query: recallQuery("The question or description, in natural language"),
+  namespace: NamespaceSchema,
+  limit: recallLimit(RECALL_LIMITS.results, RECALL_LIMITS.defaultResults, "entities"),
   mode: z
     .enum(RECALL_MODES, { error: `mode must be one of ${RECALL_MODES.join(", ")}` })
     .default("hybrid")
