@@ -12,7 +12,7 @@ import { all } from "../../lib/sql";
 import type { MessageRow } from "../../lib/state-types";
 import type { EmbedBacklog } from "./embeddings";
 import { MESSAGES_NS } from "./entity-texts";
-import { queryTerms } from "./recall";
+import { queryWords } from "../../lib/embed/fusion";
 
 export async function recallMessages(
   sql: SqlStorage,
@@ -62,7 +62,7 @@ function byRowid(sql: SqlStorage, rowids: number[]): Map<number, MessageRow> {
 
 /** Without vectors: the newest messages whose text holds any of the query's words. */
 function byWords(sql: SqlStorage, req: MessageRecallRequest): MessageRecallRows["results"] {
-  const words = queryTerms(req.query).map((t) => t.replace(/["*]/g, "").toLowerCase());
+  const words = queryWords(req.query).map((t) => t.word);
   if (words.length === 0) return [];
   const where = words.map(() => "instr(lower(content), ?) > 0").join(" OR ");
   return all<MessageRow>(sql, `SELECT * FROM messages WHERE ${where} ORDER BY hlc DESC LIMIT ${req.limit}`, ...words).map(

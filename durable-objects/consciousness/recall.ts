@@ -35,7 +35,12 @@ const CANDIDATES = 30;
 
 /** The query's words as FTS5 terms for the word index (`"word"`, or `"stem"*`). */
 export function queryTerms(query: string): string[] {
-  return queryWords(query).map((t) => `"${t.word}"${t.prefix ? "*" : ""}`);
+  return ftsTerms(queryWords(query));
+}
+
+/** The words as terms of the word index's MATCH: quoted, a stem by prefix. */
+function ftsTerms(words: Term[]): string[] {
+  return words.map((t) => `"${t.word}"${t.prefix ? "*" : ""}`);
 }
 
 function wordHits(text: string, terms: Term[]): number {
@@ -53,7 +58,7 @@ export async function recall(
   indexPending(sql);
   const want = Math.max(CANDIDATES, req.limit * 3);
   const words = queryWords(req.query);
-  const terms = words.map((t) => `"${t.word}"${t.prefix ? "*" : ""}`);
+  const terms = ftsTerms(words);
   let fallback: string | undefined;
 
   const keyword: string[] = [];
