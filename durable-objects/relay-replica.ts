@@ -178,8 +178,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
         this.tally();
       }
     } catch (e) {
-      if (e instanceof HttpError && e.status < 500) return errorResponse(e);
-      throw e;
+      return refusal(e);
     }
   }
 
@@ -196,8 +195,7 @@ export class RelayReplica extends DurableObject<RelayEnv> {
       this.ctx.acceptWebSocket(pair[1], [cell]);
       return new Response(null, { status: 101, webSocket: pair[0] });
     } catch (e) {
-      if (e instanceof HttpError && e.status < 500) return errorResponse(e);
-      throw e;
+      return refusal(e);
     }
   }
 
@@ -417,4 +415,10 @@ export class RelayReplica extends DurableObject<RelayEnv> {
   private add(name: string, delta: number): void {
     this.db.run("INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n", name, delta);
   }
+}
+
+/** A refusal (a 4xx HttpError) is the answer; anything else stays an error. */
+function refusal(e: unknown): Response {
+  if (e instanceof HttpError && e.status < 500) return errorResponse(e);
+  throw e;
 }
