@@ -182,7 +182,7 @@ export class ContextSharer {
     this.schedule();
   }
 
-  /** Nothing is sent while paused (the bridge's address is unusable); resend() after resuming. */
+  /** Nothing is sent while paused (the bridge's address is unusable); resend() before resuming, so one request goes out. */
   setPaused(paused: boolean): void {
     this.paused = paused;
     this.schedule();

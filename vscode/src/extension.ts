@@ -157,14 +157,14 @@ export function activate(context: vscode.ExtensionContext): void {
           log.warn(`${made.message}: not watching the stack nor sharing the context until it is fixed`);
           poller.pause();
           sharer.setPaused(true);
-          if (mcp.kind === "registered") mcp.refresh();
         } else {
           client = made;
           poller.setClient(made);
-          sharer.setPaused(false);
+          // The new bridge's cell has nothing from this window yet: forget the old copy, then send once.
           sharer.resend();
-          if (mcp.kind === "registered") mcp.refresh();
+          sharer.setPaused(false);
         }
+        if (mcp.kind === "registered") mcp.refresh();
         render(poller.state);
       }
       if (next.shareContext !== current.shareContext) void sharer.setEnabled(next.shareContext);

@@ -43,16 +43,18 @@ describe("the context of an editor", () => {
   });
 });
 
+/** A context in workspace "proj" at one line of `file`. */
+const ctx = (file: string, line = 1): SharedContext => ({
+  workspace: "proj",
+  file,
+  language: "typescript",
+  selection: { start_line: line, end_line: line },
+});
+
 describe("sharing the context", () => {
   let sent: (SharedContext | Record<string, never>)[];
   let fail: boolean;
   let sharer: ContextSharer;
-  const ctx = (file: string, line = 1): SharedContext => ({
-    workspace: "proj",
-    file,
-    language: "typescript",
-    selection: { start_line: line, end_line: line },
-  });
 
   beforeEach(() => {
     vi.useFakeTimers();
@@ -155,12 +157,6 @@ describe("sharing the context while requests are under way, fail or other window
   /** Every request, answered when the test says so. */
   let requests: { body: Body; answer: (ok: boolean, status?: number) => void }[];
   let sharer: ContextSharer;
-  const ctx = (file: string, line = 1): SharedContext => ({
-    workspace: "proj",
-    file,
-    language: "typescript",
-    selection: { start_line: line, end_line: line },
-  });
   const bodies = () => requests.map((r) => r.body);
   const answerLast = async (ok: boolean, status?: number) => {
     requests.at(-1)!.answer(ok, status);
@@ -300,9 +296,13 @@ describe("sharing the context while requests are under way, fail or other window
     sharer.update(ctx("a.ts"));
     await vi.advanceTimersByTimeAsync(5000);
     expect(requests).toEqual([]);
-    sharer.setPaused(false);
     sharer.resend();
+    sharer.setPaused(false);
     await vi.advanceTimersByTimeAsync(0);
+    expect(bodies()).toEqual([ctx("a.ts")]);
+    // Once answered, it is the cell's copy: nothing goes out again.
+    await answerLast(true);
+    await vi.advanceTimersByTimeAsync(5000);
     expect(bodies()).toEqual([ctx("a.ts")]);
   });
 });
