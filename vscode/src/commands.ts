@@ -311,7 +311,7 @@ async function openDashboardCommand(s: Services): Promise<void> {
     state = s.state();
   }
   const health = state.kind === "up" ? state.health : undefined;
-  const url = dashboardUrl(s.dashboardSetting(), health, s.client().baseUrl);
+  const url = dashboardUrl(setting, health, s.client().baseUrl);
   if (state.kind === "down") s.log.warn(`opening ${url}, though the stack does not answer: ${state.reason}`);
   await vscode.env.openExternal(vscode.Uri.parse(url));
 }

@@ -62,19 +62,21 @@ export class StackPoller {
   /** Stops checking until setClient() gives it a bridge again; a check under way does not count. */
   pause(): void {
     this.paused = true;
-    if (this.timer !== undefined) this.timers.clear(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
   }
 
   stop(): void {
     this.stopped = true;
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
   }
 
   private async poll(): Promise<void> {
-    if (this.timer !== undefined) this.timers.clear(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
     const client = this.client;
     let next: StackState;
     try {
