@@ -49,6 +49,17 @@ const has = async (s: TestStack, name: string) =>
     (e) => e.name === name,
   );
 
+/** A figure of two idle cells per day against one of the free plan's daily allowances. */
+function freePlan(what: string, perDay: number, unit: string, allowance: number): Figure {
+  return {
+    figure: `free plan: two idle cells, ${what}`,
+    value: round(perDay),
+    unit,
+    target: `< ${allowance} (free plan, per day)`,
+    met: perDay < allowance,
+  };
+}
+
 export async function benchRelay(root: string): Promise<Figure[]> {
   const relay = await TestRelay.start(RELAY_IP, { AIOS_CLUSTER_SECRET: SECRET });
   const stacks: TestStack[] = [];
@@ -120,39 +131,25 @@ export async function benchRelay(root: string): Promise<Figure[]> {
         value: round((relayCpu / hours) * 1000),
         unit: "ms/h",
       },
-      {
-        figure: "free plan: two idle cells, Worker requests per day",
-        value: round(workerPerDay),
-        unit: "req/day",
-        target: `< ${FREE_REQUESTS_PER_DAY} (free plan, per day)`,
-        met: workerPerDay < FREE_REQUESTS_PER_DAY,
-      },
-      {
-        figure: "free plan: two idle cells, Durable Object requests per day (one per HTTP request; pings at 20:1)",
-        value: round(objectPerDay),
-        unit: "req/day",
-        target: `< ${FREE_REQUESTS_PER_DAY} (free plan, per day)`,
-        met: objectPerDay < FREE_REQUESTS_PER_DAY,
-      },
+      freePlan("Worker requests per day", workerPerDay, "req/day", FREE_REQUESTS_PER_DAY),
+      freePlan(
+        "Durable Object requests per day (one per HTTP request; pings at 20:1)",
+        objectPerDay,
+        "req/day",
+        FREE_REQUESTS_PER_DAY,
+      ),
       {
         figure: "idle: relay SQLite rows written per cell per day (in the window)",
         value: round(writtenPerDay / 2),
         unit: "rows/day",
       },
-      {
-        figure: "free plan: two idle cells, SQLite rows written per day (steady: + each nonce's delete)",
-        value: round(steadyWrittenPerDay),
-        unit: "rows/day",
-        target: `< ${FREE_ROWS_WRITTEN_PER_DAY} (free plan, per day)`,
-        met: steadyWrittenPerDay < FREE_ROWS_WRITTEN_PER_DAY,
-      },
-      {
-        figure: "free plan: two idle cells, SQLite rows read per day",
-        value: round(readPerDay),
-        unit: "rows/day",
-        target: `< ${FREE_ROWS_READ_PER_DAY} (free plan, per day)`,
-        met: readPerDay < FREE_ROWS_READ_PER_DAY,
-      },
+      freePlan(
+        "SQLite rows written per day (steady: + each nonce's delete)",
+        steadyWrittenPerDay,
+        "rows/day",
+        FREE_ROWS_WRITTEN_PER_DAY,
+      ),
+      freePlan("SQLite rows read per day", readPerDay, "rows/day", FREE_ROWS_READ_PER_DAY),
     ];
     report("relay", figures, root);
     return figures;
