@@ -6,6 +6,7 @@
  * process tree (launcher and workerd) uses per second of idleness (/proc), and
  * the sync rounds and bytes per hour each cell's own counters show.
  */
+import { QUIETEN_MS } from "./simulate";
 import { report, round, type Figure } from "./stats";
 import { treeCpuSeconds } from "../harness/measure";
 import { sleep, TestStack, until } from "../harness/stack";
@@ -33,8 +34,8 @@ export async function benchIdle(root: string): Promise<Figure[]> {
       (await s.json<{ peers: { status: string }[] }>("discovery", "/peers")).peers.filter((p) => p.status === "alive").length;
     await until(async () => (await alive(stacks[0]!)) === 1 && (await alive(stacks[1]!)) === 1, 30_000);
     await until(async () => (await stacks[0]!.digest()) === (await stacks[1]!.digest()), 30_000);
-    // Idle from here: the sync loop's first quiet rounds (3 x 5 s) pass before it slows to its idle cadence.
-    await sleep(20_000);
+    // Idle from here: the sync loop's first quiet rounds pass before it slows to its idle cadence.
+    await sleep(QUIETEN_MS);
     const cpu0 = stacks.map((s) => treeCpuSeconds(s.child.pid!));
     const rounds0 = await Promise.all(stacks.map((s) => counter(s, "aios_sync_rounds_total")));
     const bytes0 = await Promise.all(stacks.map((s) => counter(s, "aios_sync_bytes_total")));

@@ -27,7 +27,7 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { sleep, TestStack } from "../harness/stack";
-import { simulate, SYNC_FANOUT } from "./simulate";
+import { QUIETEN_MS, simulate, SYNC_FANOUT } from "./simulate";
 import { report, round, type Figure } from "./stats";
 import { median, percentile, ticksPerSecond, treeCpuSeconds } from "../harness/measure";
 
@@ -40,8 +40,6 @@ const POLL_MS = 5;
 const VISIBLE_TIMEOUT_MS = 10_000;
 /** Several idle rounds (one every SYNC_IDLE_INTERVAL_S), so the idle figures are not one round's luck. */
 const IDLE_WINDOW_MS = 60_000;
-/** Before the idle window: the rounds that find nothing to repair before the loop slows to its idle cadence (QUIET_ROUNDS x SYNC_INTERVAL_S, and a margin). */
-const QUIETEN_MS = 20_000;
 /** After a write is everywhere: time for the pulls it caused to finish and be counted. */
 const SETTLE_MS = 300;
 

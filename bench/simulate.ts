@@ -21,6 +21,9 @@ import { report, type Figure } from "./stats";
 export const SYNC_INTERVAL_S = 5;
 /** Between rounds once QUIET_ROUNDS in a row found nothing to repair: the idle cadence. */
 export const SYNC_IDLE_INTERVAL_S = 15;
+export const QUIET_ROUNDS = 3;
+/** How long an idle cluster takes to reach its idle cadence (the quiet rounds, and a margin): benchmarks of idleness wait this long first. */
+export const QUIETEN_MS = (QUIET_ROUNDS * SYNC_INTERVAL_S + 5) * 1000;
 export const SYNC_FANOUT = 3;
 export const PROBE_INTERVAL_S = 4;
 /** Bytes of a heartbeat exchange with one peer listed, and per further peer listed: estimates (two signed requests of ~1 KB of headers, info and a known-peer entry each way), not measured. */
