@@ -199,6 +199,10 @@ describe.skipIf(!!skipWhy)("the VS Code extension in a real workbench (code-serv
     await page.keyboard.press("Enter");
     // VS Code's own MCP client, connected to the bridge through the definition the extension provided.
     await page.getByText(`Discovered ${tools} tools`).first().waitFor({ timeout: 20_000 });
+    // Offline, VS Code drops a tool whose schema it cannot check, and says so in a toast and in this
+    // output as it discovers the tools: give it a moment, then none may have been dropped.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await page.getByText("will be omitted").count()).toBe(0);
     // Registered: no hint about writing .vscode/mcp.json by hand.
     expect(await page.locator(".notification-toast", { hasText: "mcp.json" }).count()).toBe(0);
     await page.keyboard.press("Control+J"); // the panel with the MCP output closes again
@@ -273,8 +277,6 @@ describe.skipIf(!!skipWhy)("the VS Code extension in a real workbench (code-serv
     // The stack has recall, so that is what answers (the search_nodes fallback is unit-tested).
     expect(shown).toMatch(/AIOS recall: \d+ for/);
     expect(shown).not.toContain("search_nodes");
-    // By now VS Code has long checked the tools' schemas (offline here): none was dropped.
-    expect(await page.locator(".notification-toast", { hasText: "invalid parameters" }).count()).toBe(0);
     await page.screenshot({ path: path.join(ROOT, "docs", "vscode-workbench.png") });
     await page.keyboard.press("Enter");
     await page.locator(".tab", { hasText: "Greeting helper.md" }).waitFor({ timeout: 10_000 });
