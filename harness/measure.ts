@@ -60,16 +60,18 @@ export function treeCpuSeconds(pid: number): number {
   return ticks / ticksPerSecond();
 }
 
+/** Resident memory in bytes of one process (0 once it has ended). */
+export function rssOf(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0; // the process ended while we looked
+  }
+}
+
 /** Resident memory in bytes of a process and all its descendants. */
 export function treeRss(pid: number): number {
   let total = 0;
-  for (const p of processTree(pid).keys()) {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
-      if (m) total += Number(m[1]) * 1024;
-    } catch {
-      // the process ended while we looked
-    }
-  }
+  for (const p of processTree(pid).keys()) total += rssOf(p);
   return total;
 }
